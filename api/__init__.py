@@ -1,0 +1,1 @@
+"""The Commons HTTP API."""

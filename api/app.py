@@ -1,0 +1,173 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import orjson
+from flask import Flask, Response, g, request
+from flask.json.provider import DefaultJSONProvider
+from flask_cors import CORS
+from sqlalchemy.orm import sessionmaker
+
+from api import errors, logs
+from api.auth.protect import authenticate, make_protector, public
+from api.auth.tokens import AccessTokenValidator
+from api.context import Commons
+from network.config import Settings
+from network.db import make_engine, make_session_factory
+from network.uow import Dispatcher
+from workers.queues import make_dispatcher
+
+MAX_BODY = 1024 * 1024
+
+API_DESCRIPTION = """\
+The shared space of a primary care network: organisations and their people, problem boards,
+joint workstreams, a best-practice library and digests.
+
+Every `/api/v1` route needs `Authorization: Bearer <access token>` unless marked public.
+Lists are keyset-paginated: pass `next_cursor` back as `cursor`. Errors share one body:
+`{"code", "status", "message", "errors"?}`.
+"""
+
+log = logging.getLogger("commons.app")
+
+
+class ORJSONProvider(DefaultJSONProvider):
+    """orjson for every JSON body: faster, and strict about what it serialises."""
+
+    def dumps(self, obj, **kwargs) -> str:
+        return orjson.dumps(obj, default=self.default).decode()
+
+    def loads(self, s, **kwargs):
+        return orjson.loads(s)
+
+    def response(self, *args, **kwargs) -> Response:
+        obj = self._prepare_response_obj(args, kwargs)
+        return self._app.response_class(
+            orjson.dumps(obj, default=self.default), mimetype="application/json"
+        )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: sessionmaker | None = None,
+    dispatch: Dispatcher | None = None,
+) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask("api", instance_path=str(settings.instance_path), instance_relative_config=False)
+    app.json_provider_class = ORJSONProvider
+    app.json = ORJSONProvider(app)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        SECRET_KEY=settings.secret_key,
+        API_TITLE="Commons",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "servers": [{"url": settings.api_url, "description": "This server"}],
+            "info": {"description": API_DESCRIPTION},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    logs.configure_logging()
+
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    state = Commons(
+        settings=settings,
+        session_factory=session_factory,
+        dispatch=dispatch or make_dispatcher(settings),
+    )
+    app.extensions["commons"] = state
+    app.extensions["commons_protector"] = make_protector(
+        AccessTokenValidator(lambda: state.keys, issuer=settings.issuer, audience=settings.audience)
+    )
+
+    _register_api(app)
+    logs.register(app)
+    app.before_request(authenticate)
+    _register_transaction(app)
+    _register_headers(app)
+    if settings.cors_origins:
+        CORS(
+            app,
+            resources={r"/api/*": {}, r"/oauth/*": {}},
+            origins=list(settings.cors_origins),
+            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
+            expose_headers=["ETag", "X-Request-ID", "WWW-Authenticate"],
+            max_age=600,
+        )
+    return app
+
+
+def _register_api(app: Flask) -> None:
+    from api import docs, health, organisations, people
+    from api.auth import routes as oauth
+
+    api = errors.CommonsApi(app)
+    api.spec.components.security_scheme(
+        "bearerAuth",
+        {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RFC 9068 access token)"},
+    )
+    for blueprint in (health.blp, oauth.blp, people.blp, organisations.blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs.blp)
+    spec_view = app.view_functions["api-docs.openapi_json"]
+    app.view_functions["api-docs.openapi_json"] = public(
+        functools.wraps(spec_view)(lambda **kwargs: spec_view(**kwargs))
+    )
+    errors.register(app)
+    app.extensions["commons_api"] = api
+
+
+def _register_transaction(app: Flask) -> None:
+    """One transaction per request: committed after a successful view, rolled back otherwise,
+    and the jobs it collected enqueued only after the commit."""
+
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        unit = g.get("uow")
+        if unit is None:
+            return response
+        if response.status_code >= 400:
+            unit.rollback()
+            return response
+        try:
+            unit.commit()
+        except Exception:
+            log.exception("commit failed", extra={"fields": {"request_id": g.get("request_id")}})
+            unit.rollback()
+            failed = app.json.response(
+                code=500, status="Internal Server Error", message="The change could not be saved."
+            )
+            failed.status_code = 500
+            return failed
+        return response
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        unit = g.pop("uow", None)
+        if unit is not None:
+            unit.close()
+
+
+def _register_headers(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        if request.path.startswith("/api/v1/") and "Authorization" in request.headers:
+            headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,1 @@
+"""Authentication: signing keys, access tokens and the resource protector."""

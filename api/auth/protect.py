@@ -1,0 +1,79 @@
+"""Bearer-token protection of every non-public /api/v1 route (default deny)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.oauth2 import OAuth2Error
+from flask import current_app, g, request
+from flask_smorest import abort
+
+from api.auth.tokens import AccessTokenValidator
+from api.context import commons, uow
+from network.access import load_principal
+from network.people.models import Person
+
+F = TypeVar("F", bound=Callable)
+
+
+def public(view: F) -> F:
+    """Mark a view as needing no access token (pair it with `@blp.doc(security=[])`)."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def is_public_endpoint(endpoint: str | None, method: str) -> bool:
+    if endpoint is None:
+        return True  # no route: the 404/405 handlers answer
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
+        return True
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        handler = getattr(view_class, method.lower(), None)
+        if handler is None and method == "HEAD":
+            handler = getattr(view_class, "get", None)
+        view = handler or view
+    return bool(getattr(view, "is_public", False))
+
+
+class Protector(ResourceProtector):
+    def raise_error_response(self, error: OAuth2Error):
+        description = error.description or "A valid bearer access token is required."
+        abort(
+            error.status_code,
+            message=description,
+            headers=dict(error.get_headers()),
+        )
+
+
+def make_protector(validator: AccessTokenValidator) -> Protector:
+    protector = Protector()
+    protector.register_token_validator(validator)
+    return protector
+
+
+def authenticate() -> None:
+    """Before each request: every /api/v1 route that is not public needs a valid access token."""
+    if request.method == "OPTIONS" or is_public_endpoint(request.endpoint, request.method):
+        return
+    protector: Protector = current_app.extensions["commons_protector"]
+    with protector.acquire() as token:
+        person_id = _subject(token.get("sub"))
+    person = uow().session.get(Person, person_id) if person_id is not None else None
+    if person is None or not person.is_active:
+        abort(
+            401,
+            message="The token's subject is not an active person.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    g.person = person
+    g.principal = load_principal(uow().session, person)
+
+
+def _subject(sub: object) -> int | None:
+    if isinstance(sub, str) and sub.isdigit() and len(sub) < 19:
+        return int(sub)
+    return None

@@ -1,0 +1,188 @@
+"""The `commons` command: a Flask CLI bound to the app factory, plus the operator commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import orjson
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from api.app import create_app
+from api.auth import keys as signing_keys
+from api.auth.tokens import ACCESS_TOKEN_MINUTES, mint_access_token
+from api.context import commons
+from network import migrate, seed
+from network.errors import DomainError
+from network.people import services as people
+from network.people.models import StaffGroup
+from network.uow import UnitOfWork
+
+CLI_CLIENT_ID = "commons-cli"
+
+
+def _uow() -> UnitOfWork:
+    c = commons()
+    return UnitOfWork(c.session_factory, c.dispatch)
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def main() -> None:
+    """Commons: the shared space of a primary care network."""
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the schema to the latest revision."""
+    url = commons().settings.database_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        migrate.upgrade(url, revision=revision)
+    except Exception as exc:
+        raise click.ClickException(f"migration failed: {_one_line(exc)}") from None
+    click.echo(f"database at {revision}")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate/--empty", default=True, show_default=True)
+@with_appcontext
+def db_revision(message: str, autogenerate: bool) -> None:
+    """Write a new migration (for developers): compares the models with the migrated schema."""
+    from alembic import command
+
+    config = migrate.alembic_config(commons().settings.database_url)
+    command.revision(config, message=message, autogenerate=autogenerate)
+
+
+@main.group()
+def users() -> None:
+    """People."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password", default=None, help="Leave out to let them set one when invited.")
+@click.option("--superuser", is_flag=True)
+@click.option(
+    "--staff-group",
+    type=click.Choice([g.value for g in StaffGroup]),
+    default=StaffGroup.other.value,
+    show_default=True,
+)
+@with_appcontext
+def users_create(email: str, name: str, password: str | None, superuser: bool, staff_group: str) -> None:
+    """Create a person."""
+    with _uow() as uow:
+        try:
+            person = people.create(
+                uow,
+                email=email,
+                name=name,
+                password=password,
+                is_superuser=superuser,
+                staff_group=StaffGroup(staff_group),
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        uow.commit()
+        click.echo(f"created person {person.id} <{person.email}>{' (superuser)' if superuser else ''}")
+
+
+@main.command("token")
+@click.argument("email")
+@click.option("--minutes", type=click.IntRange(1, 24 * 60), default=ACCESS_TOKEN_MINUTES, show_default=True)
+@with_appcontext
+def token(email: str, minutes: int) -> None:
+    """Print an access token for the person with EMAIL."""
+    with _uow() as uow:
+        try:
+            person = people.find_by_email(uow, email)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        if person is None or not person.is_active:
+            raise click.ClickException(f"no active person with email {email}")
+        settings = commons().settings
+        click.echo(
+            mint_access_token(
+                commons().keys,
+                issuer=settings.issuer,
+                audience=settings.audience,
+                subject=str(person.id),
+                client_id=CLI_CLIENT_ID,
+                scope="openid profile email",
+                minutes=minutes,
+            )
+        )
+
+
+@main.group()
+def keys() -> None:
+    """The issuer's signing keys."""
+
+
+@keys.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Add a new signing key; the old ones stay published so their tokens verify until expiry."""
+    path = commons().settings.signing_key_file
+    try:
+        kid = signing_keys.rotate(path)
+    except signing_keys.SigningKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"new signing key {kid} in {path}; restart the API and workers to sign with it")
+
+
+@main.group()
+def seed_group() -> None:
+    """Example data."""
+
+
+main.add_command(seed_group, "seed")
+
+
+@seed_group.command("demo")
+@with_appcontext
+def seed_demo() -> None:
+    """A small demo network: a federation, two PCNs, five practices and their people."""
+    with _uow() as uow:
+        summary = seed.seed_demo(uow, progress=click.echo)
+        uow.commit()
+    if summary.created:
+        click.echo(f"seeded the demo network ({summary.people} people)")
+    else:
+        click.echo(f"the demo network is already there ({summary.people} people); nothing changed")
+
+
+@main.group()
+def openapi() -> None:
+    """The OpenAPI document."""
+
+
+@openapi.command("write")
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
+@with_appcontext
+def openapi_write(path: str) -> None:
+    """Export the OpenAPI document to PATH (- for standard output)."""
+    spec = current_app.extensions["commons_api"].spec.to_dict()
+    data = orjson.dumps(spec, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    if path == "-":
+        sys.stdout.buffer.write(data)
+        return
+    Path(path).write_bytes(data)
+    click.echo(f"wrote {path}")
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:300]

@@ -1,0 +1,38 @@
+"""Domain errors as HTTP responses, and JSON bodies for every error (no stack traces)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_smorest import Api, abort
+
+from network.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+
+log = logging.getLogger("commons.errors")
+
+_STATUS = {NotFound: 404, Forbidden: 403, Invalid: 422, Conflict: 409}
+
+
+class CommonsApi(Api):
+    """flask-smorest's Api whose error bodies always carry a message."""
+
+    def handle_http_exception(self, error):
+        payload, code, headers = super().handle_http_exception(error)
+        payload.setdefault("message", error.description or error.name)
+        if code >= 500:
+            log.error("unhandled error", exc_info=getattr(error, "original_exception", None))
+        return payload, code, headers
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        status = next(
+            (code for cls, code in _STATUS.items() if isinstance(error, cls)), 422
+        )
+        errors = {"json": {error.field: [error.message]}} if error.field and status == 422 else None
+        kwargs = {"message": error.message}
+        if errors:
+            kwargs["errors"] = errors
+        abort(status, **kwargs)

@@ -1,0 +1,107 @@
+"""The caller's own profile and digest preferences."""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from api.context import principal, uow
+from api.schemas import In, Out
+from network.digests import services as digests
+from network.digests.models import DigestContent, Frequency
+from network.organisations.models import OrganisationKind
+from network.people import services as people
+from network.people.models import Role, StaffGroup
+
+blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in person.")
+
+STAFF_GROUP = fields.Enum(StaffGroup, metadata={"description": "The person's staff group."})
+
+
+class OrganisationRefSchema(Out):
+    id = fields.Integer()
+    kind = fields.Enum(OrganisationKind)
+    name = fields.String()
+    ods_code = fields.String(allow_none=True)
+
+
+class MembershipOfMeSchema(Out):
+    organisation = fields.Nested(OrganisationRefSchema)
+    role = fields.Enum(Role)
+
+
+class MeSchema(Out):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    staff_group = STAFF_GROUP
+    is_superuser = fields.Boolean()
+    memberships = fields.List(fields.Nested(MembershipOfMeSchema))
+
+
+class MeUpdateSchema(In):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    staff_group = fields.Enum(StaffGroup)
+
+
+class DigestPreferenceSchema(Out):
+    frequency = fields.Enum(Frequency)
+    weekday = fields.Integer(
+        validate=validate.Range(min=0, max=6), metadata={"description": "0 is Monday."}
+    )
+    hour = fields.Integer(validate=validate.Range(min=0, max=23))
+    timezone = fields.String(
+        validate=validate.Length(min=1, max=64), metadata={"example": "Europe/London"}
+    )
+    content = fields.Enum(DigestContent)
+
+
+class DigestPreferenceInSchema(DigestPreferenceSchema, In):
+    pass
+
+
+def _me() -> dict:
+    person = g.person
+    return {
+        "id": person.id,
+        "email": person.email,
+        "name": person.name,
+        "staff_group": person.staff_group,
+        "is_superuser": person.is_superuser,
+        "memberships": people.memberships_of(uow(), person.id),
+    }
+
+
+@blp.route("")
+class Me(MethodView):
+    @blp.doc(operationId="getMe", summary="The signed-in person and their memberships.")
+    @blp.response(200, MeSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    def get(self):
+        return _me()
+
+    @blp.doc(operationId="updateMe", summary="Change your name or staff group.")
+    @blp.arguments(MeUpdateSchema)
+    @blp.response(200, MeSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    def patch(self, changes):
+        people.update_profile(uow(), principal(), **changes)
+        return _me()
+
+
+@blp.route("/digest")
+class MyDigest(MethodView):
+    @blp.doc(operationId="getMyDigestPreference", summary="Your digest schedule and content.")
+    @blp.response(200, DigestPreferenceSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    def get(self):
+        return digests.get_preference(uow(), principal())
+
+    @blp.doc(operationId="setMyDigestPreference", summary="Replace your digest preference.")
+    @blp.arguments(DigestPreferenceInSchema)
+    @blp.response(200, DigestPreferenceSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    def put(self, preference):
+        return digests.set_preference(uow(), principal(), **preference)

@@ -1,0 +1,94 @@
+"""Schemas shared by every part of the API."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from network.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+
+class Out(ma.Schema):
+    """A response body. Every field declared on it is always present, hence `required` in the
+    OpenAPI document, so that generated clients get exact types; nullable fields say
+    `allow_none=True`, and the rare field that may be absent says `metadata={"optional": True}`."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        for value in vars(cls).values():
+            if isinstance(value, fields.Field) and not value.metadata.get("optional"):
+                value.required = True
+
+
+class In(ma.Schema):
+    """A request body: unknown fields are refused (no mass assignment)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class Query(ma.Schema):
+    """Query-string arguments: unknown ones are ignored, as caches and proxies add their own."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class UTCDateTime(fields.DateTime):
+    """RFC 3339 in UTC with a `Z`, e.g. 2026-11-22T09:30:00Z."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class PageQuery(Query):
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(min=1, max=MAX_LIMIT),
+        metadata={"description": f"Items per page, 1 to {MAX_LIMIT}."},
+    )
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=512),
+        metadata={"description": "The `next_cursor` of the previous page."},
+    )
+
+
+_page_schemas: dict[type[ma.Schema], type[ma.Schema]] = {}
+
+
+def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    """The keyset-page envelope `{items, next_cursor}` around an item schema."""
+    if item_schema not in _page_schemas:
+        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+        _page_schemas[item_schema] = type(
+            name,
+            (Out,),
+            {
+                "items": fields.List(fields.Nested(item_schema)),
+                "next_cursor": fields.String(
+                    allow_none=True,
+                    metadata={"description": "Pass as `cursor` for the next page; null at the end."},
+                ),
+            },
+        )
+    return _page_schemas[item_schema]
+
+
+class ErrorSchema(Out):
+    code = fields.Integer(metadata={"description": "The HTTP status code."})
+    status = fields.String(metadata={"description": "The HTTP status name."})
+    message = fields.String(metadata={"description": "What went wrong, for people."})
+    errors = fields.Dict(
+        metadata={
+            "description": "Field-by-field validation errors, when there are any.",
+            "optional": True,
+        },
+    )
+
+
+class StatusSchema(Out):
+    status = fields.String(metadata={"example": "ok"})

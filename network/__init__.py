@@ -1,0 +1,1 @@
+"""The Commons domain: organisations, people, boards, workstreams, library, activity, digests."""

@@ -1,0 +1,125 @@
+"""Who may read and act on what: the one place the visibility rules live.
+
+A person *belongs* to the organisations they are a member of and to their ancestors. They read
+the boards of the organisations they belong to; a practice's board is therefore for that
+practice's people only. They administer the organisations they are an admin of and those
+organisations' descendants. Superusers see and administer every organisation, but read content
+only where they belong, like everyone else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import Session, aliased
+
+from network.organisations.models import Organisation, OrganisationKind
+from network.people.models import Membership, Person, Role
+
+# An organisation's id followed by its ancestors' ids, nearest first (the tree is at most 3 deep).
+Chain = Sequence[int]
+
+
+@dataclass(frozen=True)
+class Principal:
+    person_id: int
+    is_superuser: bool = False
+    roles: dict[int, Role] = field(default_factory=dict)
+    belongs: frozenset[int] = frozenset()
+    federations: frozenset[int] = frozenset()
+
+    @property
+    def admin_of(self) -> frozenset[int]:
+        return frozenset(org for org, role in self.roles.items() if role is Role.admin)
+
+
+def load_principal(session: Session, person: Person) -> Principal:
+    """Build the principal of a person from their memberships, in one query."""
+    org, parent = aliased(Organisation), aliased(Organisation)
+    rows = session.execute(
+        select(Membership.organisation_id, Membership.role, org.parent_id, parent.parent_id)
+        .join(org, org.id == Membership.organisation_id)
+        .outerjoin(parent, parent.id == org.parent_id)
+        .where(Membership.person_id == person.id)
+    ).all()
+    roles: dict[int, Role] = {}
+    belongs: set[int] = set()
+    federations: set[int] = set()
+    for org_id, role, parent_id, grandparent_id in rows:
+        chain = [i for i in (org_id, parent_id, grandparent_id) if i is not None]
+        roles[org_id] = role
+        belongs.update(chain)
+        federations.add(chain[-1])
+    return Principal(
+        person_id=person.id,
+        is_superuser=person.is_superuser,
+        roles=roles,
+        belongs=frozenset(belongs),
+        federations=frozenset(federations),
+    )
+
+
+def chain_of(session: Session, organisation_id: int) -> list[int] | None:
+    """The organisation's id and its ancestors' ids, or None when it does not exist."""
+    parent, grandparent = aliased(Organisation), aliased(Organisation)
+    row = session.execute(
+        select(Organisation.id, parent.id, grandparent.id)
+        .outerjoin(parent, parent.id == Organisation.parent_id)
+        .outerjoin(grandparent, grandparent.id == parent.parent_id)
+        .where(Organisation.id == organisation_id)
+    ).first()
+    return None if row is None else [i for i in row if i is not None]
+
+
+def can_see_organisation(principal: Principal, chain: Chain) -> bool:
+    """Organisations are reference data for everyone in their federation."""
+    return principal.is_superuser or chain[-1] in principal.federations
+
+
+def can_administer(principal: Principal, chain: Chain) -> bool:
+    return principal.is_superuser or any(i in principal.admin_of for i in chain)
+
+
+def can_list_members(principal: Principal, chain: Chain) -> bool:
+    """An organisation's own members see each other; so do its administrators."""
+    return chain[0] in principal.roles or can_administer(principal, chain)
+
+
+def can_create_organisation(
+    principal: Principal, kind: OrganisationKind, parent_chain: Chain | None
+) -> bool:
+    if kind is OrganisationKind.federation:
+        return principal.is_superuser
+    return parent_chain is not None and can_administer(principal, parent_chain)
+
+
+def can_read_board(principal: Principal, organisation_id: int) -> bool:
+    """Content on a board is for the people who belong to its organisation — superusers too."""
+    return organisation_id in principal.belongs
+
+
+def readable_board_ids(principal: Principal) -> frozenset[int]:
+    return principal.belongs
+
+
+def visible_organisations(principal: Principal) -> tuple[ColumnElement[bool], tuple]:
+    """A filter on `Organisation` for the organisations the principal may see.
+
+    Returns the condition and the outer joins it needs (parent, grandparent aliases).
+    """
+    if principal.is_superuser:
+        return true(), ()
+    if not principal.federations:
+        return false(), ()
+    parent, grandparent = aliased(Organisation), aliased(Organisation)
+    feds = principal.federations
+    condition = or_(
+        Organisation.id.in_(feds), parent.id.in_(feds), grandparent.id.in_(feds)
+    )
+    joins = (
+        (parent, parent.id == Organisation.parent_id),
+        (grandparent, grandparent.id == parent.parent_id),
+    )
+    return condition, joins

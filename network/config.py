@@ -1,0 +1,71 @@
+"""Settings read from the environment, with the embedded defaults of a single machine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _database_url(raw: str) -> str:
+    """Accept the URL forms operators write and select the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    redis_url: str | None
+    mail_url: str | None
+    mail_from: str
+    api_url: str
+    public_url: str
+    signing_key_file: Path
+    secret_key: str | None
+    cors_origins: tuple[str, ...]
+    oidc_issuers: str | None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def issuer(self) -> str:
+        return self.api_url
+
+    @property
+    def audience(self) -> str:
+        return self.api_url + "/api/v1"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.instance_path / "outbox"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        instance = Path(env.get("INSTANCE_PATH") or DEFAULT_INSTANCE)
+        port = env.get("PORT") or "5000"
+        api_url = (env.get("API_URL") or f"http://127.0.0.1:{port}").rstrip("/")
+        return cls(
+            instance_path=instance,
+            database_url=_database_url(
+                env.get("DATABASE_URL") or f"sqlite:///{instance / 'commons.db'}"
+            ),
+            redis_url=env.get("REDIS_URL") or None,
+            mail_url=env.get("MAIL_URL") or None,
+            mail_from=env.get("MAIL_FROM") or "Commons <commons@localhost>",
+            api_url=api_url,
+            public_url=(env.get("PUBLIC_URL") or api_url).rstrip("/"),
+            signing_key_file=Path(
+                env.get("SIGNING_KEY_FILE") or instance / "signing-keys.json"
+            ),
+            secret_key=env.get("SECRET_KEY") or None,
+            cors_origins=tuple(
+                o.strip() for o in (env.get("CORS_ORIGINS") or "").split(",") if o.strip()
+            ),
+            oidc_issuers=env.get("OIDC_ISSUERS") or None,
+        )

@@ -1,0 +1,22 @@
+"""Schema migrations, run from code (the CLI, the tests, the container's start)."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+
+
+def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "network:migrations")
+    if url is not None:
+        # ConfigParser interpolation: a literal % in a password must be doubled.
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(url: str | None = None, *, connection: Connection | None = None, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url, connection), revision)

@@ -1,0 +1,159 @@
+"""Reading and changing the organisation tree, under the rules of `network.access`."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+
+from network import access
+from network.access import Principal
+from network.errors import Conflict, Forbidden, Invalid, NotFound
+from network.organisations.models import PARENT_KINDS, Organisation, OrganisationKind
+from network.pagination import Page, decode_cursor, page_from_rows
+from network.text import clean_name
+from network.uow import UnitOfWork
+
+
+def get(uow: UnitOfWork, principal: Principal, organisation_id: int) -> Organisation:
+    """An organisation the principal may see, or NotFound."""
+    _visible_chain(uow, principal, organisation_id)
+    return uow.session.get_one(Organisation, organisation_id)
+
+
+def get_all(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    kind: OrganisationKind | None = None,
+    parent_id: int | None = None,
+    q: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> Page[Organisation]:
+    """The organisations of the principal's federations (all, for superusers), by name."""
+    condition, joins = access.visible_organisations(principal)
+    stmt = select(Organisation)
+    for target, on in joins:
+        stmt = stmt.outerjoin(target, on)
+    stmt = stmt.where(condition)
+    if kind is not None:
+        stmt = stmt.where(Organisation.kind == kind)
+    if parent_id is not None:
+        stmt = stmt.where(Organisation.parent_id == parent_id)
+    if q:
+        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Organisation.name).like(pattern, escape="\\"),
+                func.lower(Organisation.ods_code).like(pattern, escape="\\"),
+            )
+        )
+    after = decode_cursor(cursor, (str, int))
+    if after is not None:
+        stmt = stmt.where(tuple_(Organisation.name, Organisation.id) > tuple_(*after))
+    stmt = stmt.order_by(Organisation.name, Organisation.id).limit(limit + 1)
+    rows = list(uow.session.scalars(stmt))
+    return page_from_rows(rows, limit, lambda o: (o.name, o.id))
+
+
+def create(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    kind: OrganisationKind,
+    name: str,
+    parent_id: int | None = None,
+    ods_code: str | None = None,
+) -> Organisation:
+    """Create an organisation under a parent the principal administers (federations: superusers)."""
+    parent_chain = None
+    if kind is OrganisationKind.federation:
+        if parent_id is not None:
+            raise Invalid("A federation has no parent.", field="parent_id")
+    else:
+        if parent_id is None:
+            raise Invalid(f"A {kind.value} needs a parent_id.", field="parent_id")
+        parent_chain = _visible_chain(uow, principal, parent_id, field="parent_id")
+    if not access.can_create_organisation(principal, kind, parent_chain):
+        raise Forbidden(
+            "Only superusers create federations."
+            if kind is OrganisationKind.federation
+            else "Only administrators of the parent organisation may create one under it."
+        )
+    if parent_id is not None:
+        _check_parent_kind(uow, kind, parent_id)
+    organisation = Organisation(
+        kind=kind, name=clean_name(name), parent_id=parent_id, ods_code=_clean_code(ods_code)
+    )
+    uow.session.add(organisation)
+    _flush_unique(uow, ods_code)
+    return organisation
+
+
+def update(
+    uow: UnitOfWork, principal: Principal, organisation_id: int, **changes: object
+) -> Organisation:
+    """Change an organisation's name, ODS code, parent or active flag (its administrators)."""
+    chain = _visible_chain(uow, principal, organisation_id)
+    if not access.can_administer(principal, chain):
+        raise Forbidden("Only the organisation's administrators may change it.")
+    organisation = uow.session.get_one(Organisation, organisation_id)
+    if "name" in changes:
+        organisation.name = clean_name(str(changes["name"]))
+    if "ods_code" in changes:
+        organisation.ods_code = _clean_code(changes["ods_code"])  # type: ignore[arg-type]
+    if "active" in changes:
+        organisation.active = bool(changes["active"])
+    if "parent_id" in changes and changes["parent_id"] != organisation.parent_id:
+        _move(uow, principal, organisation, changes["parent_id"])  # type: ignore[arg-type]
+    _flush_unique(uow, organisation.ods_code)
+    return organisation
+
+
+def _move(
+    uow: UnitOfWork, principal: Principal, organisation: Organisation, parent_id: int | None
+) -> None:
+    if organisation.kind is OrganisationKind.federation or parent_id is None:
+        raise Invalid("Only PCNs and practices move, and they always have a parent.", field="parent_id")
+    new_chain = _visible_chain(uow, principal, parent_id, field="parent_id")
+    if not access.can_administer(principal, new_chain):
+        raise Forbidden("Moving an organisation needs administration of its new parent too.")
+    _check_parent_kind(uow, organisation.kind, parent_id)
+    organisation.parent_id = parent_id
+
+
+def _check_parent_kind(uow: UnitOfWork, kind: OrganisationKind, parent_id: int) -> None:
+    parent_kind = uow.session.scalar(select(Organisation.kind).where(Organisation.id == parent_id))
+    allowed = PARENT_KINDS[kind]
+    if parent_kind not in allowed:
+        raise Invalid(
+            f"A {kind.value}'s parent must be a {' or a '.join(k.value for k in allowed)}.",
+            field="parent_id",
+        )
+
+
+def _visible_chain(
+    uow: UnitOfWork, principal: Principal, organisation_id: int, *, field: str | None = None
+) -> list[int]:
+    chain = access.chain_of(uow.session, organisation_id)
+    if chain is None or not access.can_see_organisation(principal, chain):
+        raise NotFound(f"Organisation {organisation_id} not found.", field=field)
+    return chain
+
+
+def _clean_code(code: str | None) -> str | None:
+    if code is None:
+        return None
+    cleaned = code.strip().upper()
+    return cleaned or None
+
+
+def _flush_unique(uow: UnitOfWork, ods_code: str | None) -> None:
+    try:
+        with uow.session.begin_nested():
+            uow.session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"An organisation with ODS code {ods_code} already exists.", field="ods_code"
+        ) from None
+

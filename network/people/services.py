@@ -1,0 +1,199 @@
+"""People, their profiles and their memberships of organisations."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import contains_eager, joinedload
+
+from network import access
+from network.access import Principal
+from network.errors import Conflict, Forbidden, Invalid, NotFound
+from network.organisations.models import Organisation
+from network.pagination import Page, decode_cursor, page_from_rows
+from network.people.models import Membership, Person, Role, StaffGroup
+from network.people.passwords import hash_password
+from network.text import clean_name
+from network.uow import UnitOfWork
+
+# Deliberately loose: one @, something either side, a dot in the domain, no spaces.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_email(email: str) -> str:
+    cleaned = email.strip().lower()
+    if not _EMAIL.match(cleaned) or len(cleaned) > 254:
+        raise Invalid(f"{email!r} is not an email address.", field="email")
+    return cleaned
+
+
+def find_by_email(uow: UnitOfWork, email: str) -> Person | None:
+    return uow.session.scalar(select(Person).where(Person.email == normalise_email(email)))
+
+
+def get(uow: UnitOfWork, person_id: int) -> Person:
+    person = uow.session.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"Person {person_id} not found.")
+    return person
+
+
+def memberships_of(uow: UnitOfWork, person_id: int) -> list[Membership]:
+    """A person's memberships with their organisations, ordered by organisation name."""
+    return list(
+        uow.session.scalars(
+            select(Membership)
+            .join(Membership.organisation)
+            .options(contains_eager(Membership.organisation))
+            .where(Membership.person_id == person_id)
+            .order_by(Organisation.name, Organisation.id)
+        )
+    )
+
+
+def create(
+    uow: UnitOfWork,
+    *,
+    email: str,
+    name: str,
+    staff_group: StaffGroup = StaffGroup.other,
+    password: str | None = None,
+    is_superuser: bool = False,
+) -> Person:
+    """Create a person (operators: `commons users create`; invitations reuse it)."""
+    email = normalise_email(email)
+    if find_by_email(uow, email) is not None:
+        raise Conflict(f"A person with email {email} already exists.", field="email")
+    person = Person(
+        email=email,
+        name=clean_name(name),
+        staff_group=staff_group,
+        password_hash=hash_password(password) if password else None,
+        is_superuser=is_superuser,
+    )
+    uow.session.add(person)
+    uow.session.flush()
+    return person
+
+
+def update_profile(uow: UnitOfWork, principal: Principal, **changes: object) -> Person:
+    """A person changes their own name or staff group."""
+    person = get(uow, principal.person_id)
+    if "name" in changes:
+        person.name = clean_name(str(changes["name"]))
+    if "staff_group" in changes:
+        person.staff_group = StaffGroup(changes["staff_group"])
+    uow.session.flush()
+    return person
+
+
+def list_members(
+    uow: UnitOfWork,
+    principal: Principal,
+    organisation_id: int,
+    *,
+    limit: int,
+    cursor: str | None = None,
+) -> Page[Membership]:
+    """An organisation's members, by name (its own members and its administrators may look)."""
+    chain = _chain_for_members(uow, principal, organisation_id)
+    if not access.can_list_members(principal, chain):
+        raise Forbidden("Only the organisation's members and administrators may list its members.")
+    stmt = (
+        select(Membership)
+        .join(Membership.person)
+        .options(contains_eager(Membership.person))
+        .where(Membership.organisation_id == organisation_id)
+    )
+    after = decode_cursor(cursor, (str, int))
+    if after is not None:
+        stmt = stmt.where(tuple_(Person.name, Person.id) > tuple_(*after))
+    memberships = list(uow.session.scalars(stmt.order_by(Person.name, Person.id).limit(limit + 1)))
+    return page_from_rows(memberships, limit, lambda m: (m.person.name, m.person.id))
+
+
+def add_member(
+    uow: UnitOfWork,
+    principal: Principal,
+    organisation_id: int,
+    *,
+    email: str,
+    role: Role,
+    name: str | None = None,
+    staff_group: StaffGroup | None = None,
+) -> tuple[Membership, bool]:
+    """Invite a person to an organisation, creating them when new. Returns (membership, created).
+
+    Idempotent for the same email: an existing membership is returned unchanged.
+    """
+    chain = _chain_for_members(uow, principal, organisation_id)
+    _require_admin(principal, chain)
+    person = find_by_email(uow, email)
+    if person is None:
+        email = normalise_email(email)
+        person = create(
+            uow,
+            email=email,
+            name=name or email.split("@", 1)[0],
+            staff_group=staff_group or StaffGroup.other,
+        )
+    membership = _membership(uow, organisation_id, person.id)
+    if membership is not None:
+        return membership, False
+    membership = Membership(person_id=person.id, organisation_id=organisation_id, role=role)
+    uow.session.add(membership)
+    uow.session.flush()
+    membership.person = person
+    return membership, True
+
+
+def update_member(
+    uow: UnitOfWork, principal: Principal, organisation_id: int, person_id: int, *, role: Role
+) -> Membership:
+    """Change a member's role (the organisation's administrators)."""
+    membership = _membership_to_manage(uow, principal, organisation_id, person_id)
+    membership.role = role
+    uow.session.flush()
+    return membership
+
+
+def remove_member(
+    uow: UnitOfWork, principal: Principal, organisation_id: int, person_id: int
+) -> None:
+    """End a membership (the organisation's administrators)."""
+    membership = _membership_to_manage(uow, principal, organisation_id, person_id)
+    uow.session.delete(membership)
+    uow.session.flush()
+
+
+def _membership_to_manage(
+    uow: UnitOfWork, principal: Principal, organisation_id: int, person_id: int
+) -> Membership:
+    chain = _chain_for_members(uow, principal, organisation_id)
+    _require_admin(principal, chain)
+    membership = _membership(uow, organisation_id, person_id)
+    if membership is None:
+        raise NotFound(f"Person {person_id} is not a member of organisation {organisation_id}.")
+    return membership
+
+
+def _membership(uow: UnitOfWork, organisation_id: int, person_id: int) -> Membership | None:
+    return uow.session.scalar(
+        select(Membership)
+        .options(joinedload(Membership.person))
+        .where(Membership.organisation_id == organisation_id, Membership.person_id == person_id)
+    )
+
+
+def _chain_for_members(uow: UnitOfWork, principal: Principal, organisation_id: int) -> list[int]:
+    chain = access.chain_of(uow.session, organisation_id)
+    if chain is None or not access.can_see_organisation(principal, chain):
+        raise NotFound(f"Organisation {organisation_id} not found.")
+    return chain
+
+
+def _require_admin(principal: Principal, chain: list[int]) -> None:
+    if not access.can_administer(principal, chain):
+        raise Forbidden("Only the organisation's administrators may manage its members.")
+

@@ -1,0 +1,100 @@
+"""The demo network: a federation, two PCNs, five practices and their people."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from network.organisations.models import Organisation, OrganisationKind
+from network.people.models import Membership, Person, Role, StaffGroup
+from network.uow import UnitOfWork
+
+DEMO_FEDERATION = "Riverside Health Federation"
+DEMO_DOMAIN = "demo.example"
+
+# PCN name -> practices; each practice gets a practice manager (admin) and staff of several groups.
+_PCNS = {
+    "North Riverside PCN": ["Castle Street Surgery", "Millbrook Medical Centre", "Oakfield Practice"],
+    "South Riverside PCN": ["Harbour View Surgery", "Stonebridge Health Centre"],
+}
+_CLINICAL_DIRECTORS = {
+    "North Riverside PCN": ("Dr Amira Patel", "amira.patel"),
+    "South Riverside PCN": ("Dr Tom Okafor", "tom.okafor"),
+}
+_PRACTICE_STAFF = [
+    (StaffGroup.management, "Practice Manager", Role.admin),
+    (StaffGroup.gp, "GP", Role.member),
+    (StaffGroup.nurse, "Practice Nurse", Role.member),
+    (StaffGroup.reception, "Receptionist", Role.member),
+]
+_EXTRA = {
+    "Castle Street Surgery": [(StaffGroup.billing, "Billing Lead"), (StaffGroup.pharmacist, "Clinical Pharmacist")],
+    "Harbour View Surgery": [(StaffGroup.hca, "Healthcare Assistant"), (StaffGroup.administration, "Administrator")],
+}
+_FIRST_NAMES = ["Sam", "Priya", "Owen", "Grace", "Ravi", "Ellen", "Kwame", "Niamh", "Leah", "Idris",
+                "Maya", "Joe", "Hannah", "Yusuf", "Carys", "Ben", "Zara", "Callum", "Aisha", "Rhys"]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    created: bool
+    federation_id: int
+    people: int
+    sample_email: str
+
+
+def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None) -> DemoSummary:
+    """Create the demo network once; a second run finds it and changes nothing."""
+    session = uow.session
+    director_email = f"{_CLINICAL_DIRECTORS['North Riverside PCN'][1]}@{DEMO_DOMAIN}"
+    existing = session.scalar(
+        select(Organisation).where(
+            Organisation.kind == OrganisationKind.federation, Organisation.name == DEMO_FEDERATION
+        )
+    )
+    if existing is not None:
+        count = len(session.scalars(select(Person.id).where(Person.email.like(f"%@{DEMO_DOMAIN}"))).all())
+        return DemoSummary(False, existing.id, count, director_email)
+
+    federation = Organisation(kind=OrganisationKind.federation, name=DEMO_FEDERATION)
+    session.add(federation)
+    session.flush()
+    people: list[Person] = []
+
+    def person(name: str, local: str, group: StaffGroup, org: Organisation, role: Role) -> Person:
+        p = Person(email=f"{local}@{DEMO_DOMAIN}", name=name, staff_group=group)
+        session.add(p)
+        session.flush()
+        session.add(Membership(person_id=p.id, organisation_id=org.id, role=role))
+        people.append(p)
+        return p
+
+    person("Fiona Reid", "fiona.reid", StaffGroup.management, federation, Role.admin)
+    names = iter(_FIRST_NAMES * 3)
+    for pcn_name, practice_names in _PCNS.items():
+        pcn = Organisation(kind=OrganisationKind.pcn, name=pcn_name, parent_id=federation.id)
+        session.add(pcn)
+        session.flush()
+        progress(f"  {pcn_name}")
+        director, local = _CLINICAL_DIRECTORS[pcn_name]
+        cd = person(director, local, StaffGroup.gp, pcn, Role.admin)
+        for practice_name in practice_names:
+            practice = Organisation(kind=OrganisationKind.practice, name=practice_name, parent_id=pcn.id)
+            session.add(practice)
+            session.flush()
+            progress(f"    {practice_name}")
+            # The clinical director also works at the first practice of their PCN.
+            if practice_name == practice_names[0]:
+                session.add(Membership(person_id=cd.id, organisation_id=practice.id, role=Role.member))
+            slug = practice_name.split()[0].lower()
+            staff = [(g, t, r) for g, t, r in _PRACTICE_STAFF] + [
+                (g, t, Role.member) for g, t in _EXTRA.get(practice_name, [])
+            ]
+            for group, title, role in staff:
+                first = next(names)
+                local = f"{first.lower()}.{title.split()[-1].lower()}.{slug}"
+                person(f"{first} ({title}, {practice_name})", local, group, practice, role)
+    session.flush()
+    return DemoSummary(True, federation.id, len(people), director_email)

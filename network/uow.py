@@ -1,0 +1,74 @@
+"""The unit of work: one transaction, and the jobs to enqueue once it has committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job to run after commit: a dotted function path and JSON-able arguments (ids, not rows)."""
+
+    func: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    queue: str = "default"
+    job_id: str | None = None
+
+
+Dispatcher = Callable[[Job], None]
+
+
+def _discard(_job: Job) -> None:
+    return None
+
+
+class UnitOfWork:
+    """`with UnitOfWork(factory) as uow: ...; uow.commit()` — anything not committed rolls back.
+
+    Services only flush; the owner of the unit (a request, a job, a command) commits once, and
+    only then are the collected jobs handed to the dispatcher, so a rolled-back change sends nothing.
+    """
+
+    def __init__(self, session_factory: sessionmaker, dispatch: Dispatcher = _discard) -> None:
+        self._session_factory = session_factory
+        self._dispatch = dispatch
+        self._session: Session | None = None
+        self._jobs: list[Job] = []
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self._session_factory()
+        return self._session
+
+    def enqueue_after_commit(self, job: Job) -> None:
+        self._jobs.append(job)
+
+    def commit(self) -> None:
+        if self._session is not None:
+            self._session.commit()
+        jobs, self._jobs = self._jobs, []
+        for job in jobs:
+            self._dispatch(job)
+
+    def rollback(self) -> None:
+        self._jobs.clear()
+        if self._session is not None:
+            self._session.rollback()
+
+    def close(self) -> None:
+        self.rollback()
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

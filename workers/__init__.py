@@ -1,0 +1,1 @@
+"""Background jobs: queues, jobs, mail transport and schedule."""
