@@ -18,6 +18,7 @@ from api.context import Commons
 from network.config import Settings
 from network.db import make_engine, make_session_factory
 from network.uow import Dispatcher
+from workers import runtime
 from workers.queues import make_dispatcher
 
 MAX_BODY = 1024 * 1024
@@ -78,6 +79,9 @@ def create_app(
 
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url))
+    if settings.redis_url is None:
+        # Jobs run inline, in this process: they use the app's database sessions.
+        runtime.configure(settings, session_factory)
     state = Commons(
         settings=settings,
         session_factory=session_factory,
@@ -121,7 +125,7 @@ def _register_api(app: Flask) -> None:
     app.view_functions["api-docs.openapi_json"] = public(
         functools.wraps(spec_view)(lambda **kwargs: spec_view(**kwargs))
     )
-    errors.register(app)
+    errors.register(app, api)
     app.extensions["commons_api"] = api
 
 

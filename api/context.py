@@ -32,8 +32,9 @@ class Commons:
         set by the operator must exist."""
         if self._keys is not None:
             return self._keys
-        path = self.settings.signing_key_file
-        return signing_keys.load(path, generate=path.parent == self.settings.instance_path)
+        return signing_keys.load(
+            self.settings.signing_key_file, generate=self.settings.generate_signing_key
+        )
 
 
 def commons() -> Commons:

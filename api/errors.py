@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-from flask_smorest import Api, abort
+from flask_smorest import Api
+from werkzeug.exceptions import default_exceptions
 
+from api.schemas import ErrorSchema
 from network.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
 log = logging.getLogger("commons.errors")
@@ -17,6 +19,8 @@ _STATUS = {NotFound: 404, Forbidden: 403, Invalid: 422, Conflict: 409}
 class CommonsApi(Api):
     """flask-smorest's Api whose error bodies always carry a message."""
 
+    ERROR_SCHEMA = ErrorSchema
+
     def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)
         payload.setdefault("message", error.description or error.name)
@@ -25,14 +29,12 @@ class CommonsApi(Api):
         return payload, code, headers
 
 
-def register(app: Flask) -> None:
+def register(app: Flask, api: CommonsApi) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
-        status = next(
-            (code for cls, code in _STATUS.items() if isinstance(error, cls)), 422
-        )
-        errors = {"json": {error.field: [error.message]}} if error.field and status == 422 else None
-        kwargs = {"message": error.message}
-        if errors:
-            kwargs["errors"] = errors
-        abort(status, **kwargs)
+        status = next((code for cls, code in _STATUS.items() if isinstance(error, cls)), 422)
+        http_error = default_exceptions[status]()
+        http_error.data = {"message": error.message}
+        if error.field and status == 422:
+            http_error.data["errors"] = {error.location: {error.field: [error.message]}}
+        return api.handle_http_exception(http_error)

@@ -61,7 +61,9 @@ def register(app: Flask) -> None:
                     "method": request.method,
                     "route": route,
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+                    "duration_ms": round(
+                        (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2
+                    ),
                     "person_id": person.id if person is not None else None,
                     "remote_addr": request.remote_addr,
                 }

@@ -22,7 +22,9 @@ blp = Blueprint(
 
 NAME = fields.String(validate=validate.Length(min=1, max=200))
 ODS_CODE = fields.String(
-    validate=validate.Regexp(r"^[A-Za-z0-9]{3,16}$", error="An ODS code is 3 to 16 letters or digits."),
+    validate=validate.Regexp(
+        r"^[A-Za-z0-9]{3,16}$", error="An ODS code is 3 to 16 letters or digits."
+    ),
     allow_none=True,
     metadata={"description": "NHS Organisation Data Service code, e.g. A81001 or U12345."},
 )

@@ -58,7 +58,7 @@ class DigestPreferenceSchema(Out):
     content = fields.Enum(DigestContent)
 
 
-class DigestPreferenceInSchema(DigestPreferenceSchema, In):
+class DigestPreferenceInSchema(In, DigestPreferenceSchema):
     pass
 
 

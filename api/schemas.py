@@ -6,20 +6,28 @@ from datetime import UTC
 
 import marshmallow as ma
 from marshmallow import fields, validate
+from marshmallow.schema import SchemaMeta
 
 from network.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
-class Out(ma.Schema):
+class _AlwaysPresent(SchemaMeta):
+    def __new__(mcs, name, bases, attrs):
+        klass = super().__new__(mcs, name, bases, attrs)
+        for value in klass._declared_fields.values():
+            if not value.metadata.get("optional"):
+                value.required = True
+        return klass
+
+
+class Out(ma.Schema, metaclass=_AlwaysPresent):
     """A response body. Every field declared on it is always present, hence `required` in the
     OpenAPI document, so that generated clients get exact types; nullable fields say
-    `allow_none=True`, and the rare field that may be absent says `metadata={"optional": True}`."""
+    `allow_none=True`, and the rare field that may be absent says `metadata={"optional": True}`.
+    Clients must ignore fields they do not know: responses may grow."""
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        for value in vars(cls).values():
-            if isinstance(value, fields.Field) and not value.metadata.get("optional"):
-                value.required = True
+    class Meta:
+        unknown = ma.EXCLUDE
 
 
 class In(ma.Schema):
@@ -71,7 +79,9 @@ def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
                 "items": fields.List(fields.Nested(item_schema)),
                 "next_cursor": fields.String(
                     allow_none=True,
-                    metadata={"description": "Pass as `cursor` for the next page; null at the end."},
+                    metadata={
+                        "description": "Pass as `cursor` for the next page; null at the end."
+                    },
                 ),
             },
         )

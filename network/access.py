@@ -115,9 +115,7 @@ def visible_organisations(principal: Principal) -> tuple[ColumnElement[bool], tu
         return false(), ()
     parent, grandparent = aliased(Organisation), aliased(Organisation)
     feds = principal.federations
-    condition = or_(
-        Organisation.id.in_(feds), parent.id.in_(feds), grandparent.id.in_(feds)
-    )
+    condition = or_(Organisation.id.in_(feds), parent.id.in_(feds), grandparent.id.in_(feds))
     joins = (
         (parent, parent.id == Organisation.parent_id),
         (grandparent, grandparent.id == parent.parent_id),

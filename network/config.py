@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
@@ -30,7 +30,9 @@ class Settings:
     secret_key: str | None
     cors_origins: tuple[str, ...]
     oidc_issuers: str | None
-    extra: dict[str, str] = field(default_factory=dict)
+    # Without SIGNING_KEY_FILE a key is generated into instance/ on first use; an operator's
+    # file must exist (`commons keys rotate` creates it).
+    generate_signing_key: bool = True
 
     @property
     def issuer(self) -> str:
@@ -60,12 +62,11 @@ class Settings:
             mail_from=env.get("MAIL_FROM") or "Commons <commons@localhost>",
             api_url=api_url,
             public_url=(env.get("PUBLIC_URL") or api_url).rstrip("/"),
-            signing_key_file=Path(
-                env.get("SIGNING_KEY_FILE") or instance / "signing-keys.json"
-            ),
+            signing_key_file=Path(env.get("SIGNING_KEY_FILE") or instance / "signing-keys.json"),
             secret_key=env.get("SECRET_KEY") or None,
             cors_origins=tuple(
                 o.strip() for o in (env.get("CORS_ORIGINS") or "").split(",") if o.strip()
             ),
             oidc_issuers=env.get("OIDC_ISSUERS") or None,
+            generate_signing_key=not env.get("SIGNING_KEY_FILE"),
         )

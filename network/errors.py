@@ -6,10 +6,11 @@ from __future__ import annotations
 class DomainError(Exception):
     """Base of the errors a service raises on purpose."""
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, location: str = "json") -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.location = location
 
 
 class NotFound(DomainError):

@@ -36,13 +36,17 @@ def decode_cursor(cursor: str | None, types: Sequence[type]) -> tuple[Any, ...] 
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid("The cursor is not one this list gave out.", field="cursor") from None
+        raise Invalid(
+            "The cursor is not one this list gave out.", field="cursor", location="query"
+        ) from None
     if (
         not isinstance(key, list)
         or len(key) != len(types)
-        or not all(isinstance(v, t) and not isinstance(v, bool) for v, t in zip(key, types, strict=True))
+        or not all(
+            isinstance(v, t) and not isinstance(v, bool) for v, t in zip(key, types, strict=True)
+        )
     ):
-        raise Invalid("The cursor is not one this list gave out.", field="cursor")
+        raise Invalid("The cursor is not one this list gave out.", field="cursor", location="query")
     return tuple(key)
 
 

@@ -16,7 +16,11 @@ DEMO_DOMAIN = "demo.example"
 
 # PCN name -> practices; each practice gets a practice manager (admin) and staff of several groups.
 _PCNS = {
-    "North Riverside PCN": ["Castle Street Surgery", "Millbrook Medical Centre", "Oakfield Practice"],
+    "North Riverside PCN": [
+        "Castle Street Surgery",
+        "Millbrook Medical Centre",
+        "Oakfield Practice",
+    ],
     "South Riverside PCN": ["Harbour View Surgery", "Stonebridge Health Centre"],
 }
 _CLINICAL_DIRECTORS = {
@@ -30,11 +34,37 @@ _PRACTICE_STAFF = [
     (StaffGroup.reception, "Receptionist", Role.member),
 ]
 _EXTRA = {
-    "Castle Street Surgery": [(StaffGroup.billing, "Billing Lead"), (StaffGroup.pharmacist, "Clinical Pharmacist")],
-    "Harbour View Surgery": [(StaffGroup.hca, "Healthcare Assistant"), (StaffGroup.administration, "Administrator")],
+    "Castle Street Surgery": [
+        (StaffGroup.billing, "Billing Lead"),
+        (StaffGroup.pharmacist, "Clinical Pharmacist"),
+    ],
+    "Harbour View Surgery": [
+        (StaffGroup.hca, "Healthcare Assistant"),
+        (StaffGroup.administration, "Administrator"),
+    ],
 }
-_FIRST_NAMES = ["Sam", "Priya", "Owen", "Grace", "Ravi", "Ellen", "Kwame", "Niamh", "Leah", "Idris",
-                "Maya", "Joe", "Hannah", "Yusuf", "Carys", "Ben", "Zara", "Callum", "Aisha", "Rhys"]
+_FIRST_NAMES = [
+    "Sam",
+    "Priya",
+    "Owen",
+    "Grace",
+    "Ravi",
+    "Ellen",
+    "Kwame",
+    "Niamh",
+    "Leah",
+    "Idris",
+    "Maya",
+    "Joe",
+    "Hannah",
+    "Yusuf",
+    "Carys",
+    "Ben",
+    "Zara",
+    "Callum",
+    "Aisha",
+    "Rhys",
+]
 
 
 @dataclass(frozen=True)
@@ -55,7 +85,9 @@ def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None
         )
     )
     if existing is not None:
-        count = len(session.scalars(select(Person.id).where(Person.email.like(f"%@{DEMO_DOMAIN}"))).all())
+        count = len(
+            session.scalars(select(Person.id).where(Person.email.like(f"%@{DEMO_DOMAIN}"))).all()
+        )
         return DemoSummary(False, existing.id, count, director_email)
 
     federation = Organisation(kind=OrganisationKind.federation, name=DEMO_FEDERATION)
@@ -81,13 +113,17 @@ def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None
         director, local = _CLINICAL_DIRECTORS[pcn_name]
         cd = person(director, local, StaffGroup.gp, pcn, Role.admin)
         for practice_name in practice_names:
-            practice = Organisation(kind=OrganisationKind.practice, name=practice_name, parent_id=pcn.id)
+            practice = Organisation(
+                kind=OrganisationKind.practice, name=practice_name, parent_id=pcn.id
+            )
             session.add(practice)
             session.flush()
             progress(f"    {practice_name}")
             # The clinical director also works at the first practice of their PCN.
             if practice_name == practice_names[0]:
-                session.add(Membership(person_id=cd.id, organisation_id=practice.id, role=Role.member))
+                session.add(
+                    Membership(person_id=cd.id, organisation_id=practice.id, role=Role.member)
+                )
             slug = practice_name.split()[0].lower()
             staff = [(g, t, r) for g, t, r in _PRACTICE_STAFF] + [
                 (g, t, Role.member) for g, t in _EXTRA.get(practice_name, [])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger("commons.uow")
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class UnitOfWork:
     """`with UnitOfWork(factory) as uow: ...; uow.commit()` — anything not committed rolls back.
 
     Services only flush; the owner of the unit (a request, a job, a command) commits once, and
-    only then are the collected jobs handed to the dispatcher, so a rolled-back change sends nothing.
+    only then are the collected jobs handed to the dispatcher: a rolled-back change sends nothing.
     """
 
     def __init__(self, session_factory: sessionmaker, dispatch: Dispatcher = _discard) -> None:
@@ -54,7 +57,11 @@ class UnitOfWork:
             self._session.commit()
         jobs, self._jobs = self._jobs, []
         for job in jobs:
-            self._dispatch(job)
+            try:
+                self._dispatch(job)
+            except Exception:
+                # The change is committed and must stand; the failure is logged for operators.
+                log.exception("could not enqueue %s after commit", job.func)
 
     def rollback(self) -> None:
         self._jobs.clear()

@@ -58,7 +58,9 @@ def person(
     return p
 
 
-def membership(session: Session, p: Person, org: Organisation, role: Role = Role.member) -> Membership:
+def membership(
+    session: Session, p: Person, org: Organisation, role: Role = Role.member
+) -> Membership:
     m = Membership(person_id=p.id, organisation_id=org.id, role=role)
     session.add(m)
     session.flush()
@@ -100,7 +102,17 @@ class Network:
         return getattr(self, name)
 
 
-ORG_NAMES = ("fed_a", "pcn1", "practice1", "practice2", "pcn2", "practice3", "fed_b", "pcn3", "practice4")
+ORG_NAMES = (
+    "fed_a",
+    "pcn1",
+    "practice1",
+    "practice2",
+    "pcn2",
+    "practice3",
+    "fed_b",
+    "pcn3",
+    "practice4",
+)
 
 
 def network(session: Session) -> Network:
@@ -114,16 +126,29 @@ def network(session: Session) -> Network:
     pcn3 = organisation(session, "pcn", fed_b, name="PCN Three")
     practice4 = organisation(session, "practice", pcn3, name="Practice Four")
     orgs = dict(
-        fed_a=fed_a, pcn1=pcn1, practice1=practice1, practice2=practice2, pcn2=pcn2,
-        practice3=practice3, fed_b=fed_b, pcn3=pcn3, practice4=practice4,
+        fed_a=fed_a,
+        pcn1=pcn1,
+        practice1=practice1,
+        practice2=practice2,
+        pcn2=pcn2,
+        practice3=practice3,
+        fed_b=fed_b,
+        pcn3=pcn3,
+        practice4=practice4,
     )
     members = {
-        key: person(session, name=f"Member of {org.name}", email=f"member.{key}@example.org", member_of=org)
+        key: person(
+            session, name=f"Member of {org.name}", email=f"member.{key}@example.org", member_of=org
+        )
         for key, org in orgs.items()
     }
     admins = {
         key: person(
-            session, name=f"Admin of {org.name}", email=f"admin.{key}@example.org", member_of=org, role=Role.admin
+            session,
+            name=f"Admin of {org.name}",
+            email=f"admin.{key}@example.org",
+            member_of=org,
+            role=Role.admin,
         )
         for key, org in orgs.items()
     }

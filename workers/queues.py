@@ -31,20 +31,29 @@ def connection(settings: Settings) -> Redis:
     return _fake_redis()
 
 
-def queue(settings: Settings, name: str = "default", conn: Redis | None = None) -> Queue:
+def queue(
+    settings: Settings,
+    name: str = "default",
+    conn: Redis | None = None,
+    *,
+    is_async: bool | None = None,
+) -> Queue:
     if name not in QUEUES:
         raise ValueError(f"unknown queue {name!r}")
     return Queue(
         name,
         connection=conn or connection(settings),
-        is_async=settings.redis_url is not None,
+        is_async=settings.redis_url is not None if is_async is None else is_async,
         default_timeout=JOB_TIMEOUT,
     )
 
 
-def make_dispatcher(settings: Settings) -> Dispatcher:
-    conn = connection(settings)
-    queues = {name: queue(settings, name, conn) for name in QUEUES}
+def make_dispatcher(
+    settings: Settings, conn: Redis | None = None, *, is_async: bool | None = None
+) -> Dispatcher:
+    """Enqueue on the named queues; inline (synchronous) when there is no `REDIS_URL`."""
+    conn = conn or connection(settings)
+    queues = {name: queue(settings, name, conn, is_async=is_async) for name in QUEUES}
 
     def dispatch(job: Job) -> None:
         queues[job.queue].enqueue(

@@ -11,7 +11,7 @@ from flask import current_app, g, request
 from flask_smorest import abort
 
 from api.auth.tokens import AccessTokenValidator
-from api.context import commons, uow
+from api.context import uow
 from network.access import load_principal
 from network.people.models import Person
 

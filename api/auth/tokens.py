@@ -48,9 +48,7 @@ def mint_access_token(
 class AccessTokenValidator(JWTBearerTokenValidator):
     """authlib's RFC 9068 validator, stricter: one algorithm, and `typ` must be present."""
 
-    def __init__(
-        self, keys: Callable[[], SigningKeys], *, issuer: str, audience: str
-    ) -> None:
+    def __init__(self, keys: Callable[[], SigningKeys], *, issuer: str, audience: str) -> None:
         super().__init__(issuer=issuer, resource_server=audience)
         self._keys = keys
 

@@ -41,7 +41,9 @@ def get_all(
     if parent_id is not None:
         stmt = stmt.where(Organisation.parent_id == parent_id)
     if q:
-        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = (
+            "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
         stmt = stmt.where(
             or_(
                 func.lower(Organisation.name).like(pattern, escape="\\"),
@@ -114,7 +116,9 @@ def _move(
     uow: UnitOfWork, principal: Principal, organisation: Organisation, parent_id: int | None
 ) -> None:
     if organisation.kind is OrganisationKind.federation or parent_id is None:
-        raise Invalid("Only PCNs and practices move, and they always have a parent.", field="parent_id")
+        raise Invalid(
+            "Only PCNs and practices move, and they always have a parent.", field="parent_id"
+        )
     new_chain = _visible_chain(uow, principal, parent_id, field="parent_id")
     if not access.can_administer(principal, new_chain):
         raise Forbidden("Moving an organisation needs administration of its new parent too.")
@@ -156,4 +160,3 @@ def _flush_unique(uow: UnitOfWork, ods_code: str | None) -> None:
         raise Conflict(
             f"An organisation with ODS code {ods_code} already exists.", field="ods_code"
         ) from None
-

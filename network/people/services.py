@@ -15,7 +15,7 @@ from network.pagination import Page, decode_cursor, page_from_rows
 from network.people.models import Membership, Person, Role, StaffGroup
 from network.people.passwords import hash_password
 from network.text import clean_name
-from network.uow import UnitOfWork
+from network.uow import Job, UnitOfWork
 
 # Deliberately loose: one @, something either side, a dot in the domain, no spaces.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -145,6 +145,9 @@ def add_member(
     uow.session.add(membership)
     uow.session.flush()
     membership.person = person
+    uow.enqueue_after_commit(
+        Job("workers.jobs.send_invitation", (person.id, organisation_id), queue="mail")
+    )
     return membership, True
 
 
@@ -196,4 +199,3 @@ def _chain_for_members(uow: UnitOfWork, principal: Principal, organisation_id: i
 def _require_admin(principal: Principal, chain: list[int]) -> None:
     if not access.can_administer(principal, chain):
         raise Forbidden("Only the organisation's administrators may manage its members.")
-

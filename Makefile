@@ -1,0 +1,64 @@
+# The two commands of the README: `make run` and `make test`. Both build .venv/ on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/commons
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-sqlite test-postgres lint format openapi lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: install
+	$(BIN)/commons db upgrade
+	$(BIN)/commons seed demo
+	@echo ""
+	@echo "Commons is starting on http://127.0.0.1:$(PORT) (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
+	@echo "Get an access token for the demo clinical director and call the API:"
+	@echo "  TOKEN=\$$($(BIN)/commons token amira.patel@demo.example)"
+	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$(PORT)/api/v1/me"
+	@echo ""
+	PORT=$(PORT) $(BIN)/commons run --host 127.0.0.1 --port $(PORT)
+
+# The whole suite on SQLite; with CI=true also on PostgreSQL and real Redis (a missing service fails).
+test: install lint test-sqlite
+ifeq ($(CI),true)
+test: test-postgres
+endif
+
+test-sqlite: install
+	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres: install
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+openapi: install
+	$(BIN)/commons openapi write openapi/openapi.json
+
+# Re-pin every dependency after changing pyproject.toml.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements.lock -q
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --generate-hashes --python-version 3.11 -o requirements-dev.lock -q
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

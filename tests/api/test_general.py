@@ -1,0 +1,169 @@
+"""API.md "General": error bodies, limits, headers, CORS and request logs."""
+
+import json
+import logging
+
+import pytest
+
+from api.app import create_app
+
+
+def test_unknown_routes_answer_json_404(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json()["code"] == 404
+
+
+def test_a_wrong_method_is_405_json(client, net, auth):
+    response = client.delete("/api/v1/me", headers=auth(net.members["practice1"]))
+    assert response.status_code == 405
+    assert response.get_json()["status"] == "Method Not Allowed"
+
+
+def test_malformed_json_is_refused(client, net, auth):
+    response = client.patch(
+        "/api/v1/me",
+        data="{not json",
+        content_type="application/json",
+        headers=auth(net.members["practice1"]),
+    )
+    assert response.status_code in (400, 422)
+    assert response.get_json()["code"] == response.status_code
+
+
+def test_bodies_over_one_mebibyte_are_413(client, net, auth):
+    body = json.dumps({"name": "x" * (1024 * 1024)})
+    response = client.patch(
+        "/api/v1/me",
+        data=body,
+        content_type="application/json",
+        headers=auth(net.members["practice1"]),
+    )
+    assert response.status_code == 413
+    assert response.get_json()["code"] == 413
+
+
+def test_an_unexpected_error_is_a_500_without_a_stack_trace(
+    settings, session_factory, net, monkeypatch
+):
+    from tests import factories
+
+    app = create_app(settings, session_factory=session_factory)
+    client = app.test_client()
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("network.people.services.memberships_of", explode)
+    token = factories.token(app, net.members["practice1"])
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 500
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and "secret internals" not in text
+    assert response.get_json()["code"] == 500
+
+
+def test_security_headers_are_on_every_response(client):
+    headers = client.get("/healthz").headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_authenticated_responses_are_not_cached(client, net, auth):
+    assert (
+        client.get("/api/v1/me", headers=auth(net.members["practice1"])).headers["Cache-Control"]
+        == "no-store"
+    )
+
+
+def test_a_request_id_is_echoed_or_made(client):
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc-123-def"}).headers["X-Request-ID"]
+        == "abc-123-def"
+    )
+    made = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"}).headers[
+        "X-Request-ID"
+    ]
+    assert len(made) == 32
+
+
+@pytest.fixture
+def cors_client(settings, session_factory):
+    from dataclasses import replace
+
+    app = create_app(
+        replace(settings, cors_origins=("https://spa.example",)), session_factory=session_factory
+    )
+    return app.test_client()
+
+
+def test_cors_allows_the_configured_origin_only(cors_client):
+    preflight = cors_client.options(
+        "/api/v1/me",
+        headers={
+            "Origin": "https://spa.example",
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "Authorization, Content-Type, If-Match",
+        },
+    )
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://spa.example"
+    assert "if-match" in preflight.headers["Access-Control-Allow-Headers"].lower()
+    other = cors_client.get("/healthz", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_request_logs_are_structured_and_carry_no_token(client, net, auth, caplog):
+    headers = auth(net.members["practice1"])
+    token = headers["Authorization"].split()[1]
+    with caplog.at_level(logging.INFO, logger="commons.request"):
+        client.get("/api/v1/me", headers=headers | {"X-Request-ID": "req-12345678"})
+    records = [r for r in caplog.records if r.name == "commons.request"]
+    assert records, "a request must be logged"
+    fields = records[-1].fields
+    assert fields["request_id"] == "req-12345678"
+    assert fields["route"] == "/api/v1/me" and fields["status"] == 200
+    assert fields["person_id"] == net.members["practice1"].id
+    assert token not in json.dumps(fields) and token not in caplog.text
+
+
+def test_healthz_and_readyz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/readyz").get_json() == {"status": "ok"}
+
+
+def test_readyz_names_the_database_when_it_does_not_answer(settings):
+    from dataclasses import replace
+
+    from network.db import make_engine, make_session_factory
+
+    broken = make_session_factory(make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    app = create_app(replace(settings, redis_url=None), session_factory=broken)
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert "database" in response.get_json()["message"]
+
+
+def test_readyz_names_redis_when_it_does_not_answer(settings, session_factory):
+    from dataclasses import replace
+
+    app = create_app(
+        replace(settings, redis_url="redis://127.0.0.1:1/0"), session_factory=session_factory
+    )
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert "redis" in response.get_json()["message"]
+
+
+def test_list_requests_issue_a_constant_number_of_statements(client, net, auth, count_statements):
+    headers = auth(net.admins["pcn1"])
+    counts = {}
+    for limit in (1, 100):
+        with count_statements() as counter:
+            client.get(f"/api/v1/organisations?limit={limit}", headers=headers)
+            client.get(
+                f"/api/v1/organisations/{net.practice1.id}/members?limit={limit}", headers=headers
+            )
+        counts[limit] = counter.count
+    assert counts[1] == counts[100]

@@ -1,0 +1,84 @@
+"""The operator commands: one-line reasons and non-zero exits on failure."""
+
+import json
+
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from api.cli import main
+from tests import factories
+
+
+def test_users_create_then_token_for_them(app, session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        main, args=["users", "create", "--email", "Ann@Example.org", "--name", "Ann", "--superuser"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "ann@example.org" in result.output and "superuser" in result.output
+    minted = runner.invoke(main, args=["token", "ann@example.org", "--minutes", "5"])
+    assert minted.exit_code == 0
+    token = minted.output.strip()
+    keys = KeySet.import_key_set(app.extensions["commons"].keys.jwks())
+    claims = jwt.decode(token, keys, algorithms=["RS256"]).claims
+    assert claims["exp"] - claims["iat"] == 300
+    assert claims["aud"] == app.extensions["commons"].settings.audience
+
+
+def test_creating_a_person_twice_fails_with_one_line(app, session):
+    factories.person(session, email="dup@example.org")
+    result = app.test_cli_runner().invoke(
+        main, args=["users", "create", "--email", "dup@example.org", "--name", "D"]
+    )
+    assert result.exit_code != 0
+    assert result.output.strip().count("\n") == 0 and "already exists" in result.output
+
+
+def test_token_for_an_unknown_email_fails(app):
+    result = app.test_cli_runner().invoke(main, args=["token", "nobody@example.org"])
+    assert result.exit_code != 0
+    assert "no active person" in result.output
+
+
+def test_the_api_accepts_a_token_from_the_command(app, client, session):
+    person = factories.person(session, email="cli@example.org")
+    token = app.test_cli_runner().invoke(main, args=["token", "cli@example.org"]).output.strip()
+    body = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["id"] == person.id
+
+
+def test_seed_demo_builds_the_network_once(app, client):
+    runner = app.test_cli_runner()
+    first = runner.invoke(main, args=["seed", "demo"])
+    assert first.exit_code == 0 and "seeded the demo network" in first.output
+    again = runner.invoke(main, args=["seed", "demo"])
+    assert again.exit_code == 0 and "nothing changed" in again.output
+    token = runner.invoke(main, args=["token", "amira.patel@demo.example"]).output.strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    me = client.get("/api/v1/me", headers=headers).get_json()
+    assert {"pcn": "admin"}.items() <= {
+        m["organisation"]["kind"]: m["role"] for m in me["memberships"] if m["role"] == "admin"
+    }.items()
+    orgs = client.get("/api/v1/organisations?limit=100", headers=headers).get_json()["items"]
+    kinds = [o["kind"] for o in orgs]
+    assert (
+        kinds.count("federation") == 1 and kinds.count("pcn") == 2 and kinds.count("practice") == 5
+    )
+
+
+def test_openapi_write_exports_the_document(app, tmp_path):
+    target = tmp_path / "spec.json"
+    result = app.test_cli_runner().invoke(main, args=["openapi", "write", str(target)])
+    assert result.exit_code == 0
+    assert json.loads(target.read_text())["openapi"] == "3.1.0"
+
+
+def test_keys_rotate_publishes_a_new_key_beside_the_old(app, tmp_path):
+    from api.auth import keys
+
+    path = tmp_path / "keys.json"
+    first = keys.rotate(path)
+    second = keys.rotate(path)
+    loaded = keys.load(path, generate=False)
+    assert [k["kid"] for k in loaded.jwks()["keys"]] == [first, second]
+    assert loaded.current.kid == second

@@ -1,0 +1,69 @@
+"""Mail transport: `.eml` files in the outbox by default, SMTP when `MAIL_URL` is set."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from network.config import Settings
+
+
+class MailURLError(ValueError):
+    """MAIL_URL is not smtp:// or smtps://."""
+
+
+def new_message(settings: Settings, *, to: str, subject: str, text: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain="commons")
+    message.set_content(text)
+    return message
+
+
+def send(settings: Settings, message: EmailMessage) -> str:
+    """Hand the message over; returns where it went (a file path or the SMTP host)."""
+    if settings.mail_url is None:
+        return str(_write_to_outbox(settings.outbox_path, message))
+    return _send_smtp(settings.mail_url, message)
+
+
+def _write_to_outbox(outbox: Path, message: EmailMessage) -> Path:
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    path = outbox / f"{stamp}-{uuid.uuid4().hex[:12]}.eml"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(message.as_bytes())
+    tmp.replace(path)  # readers never see half a message
+    return path
+
+
+def _send_smtp(url: str, message: EmailMessage) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise MailURLError("MAIL_URL must look like smtp://host:25 or smtps://user:pass@host:465")
+    context = ssl.create_default_context()
+    if parts.scheme == "smtps":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            parts.hostname, parts.port or 465, context=context, timeout=30
+        )
+    else:
+        client = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=30)
+    with client:
+        if parts.scheme == "smtp":
+            client.ehlo()
+            if client.has_extn("starttls"):
+                client.starttls(context=context)
+                client.ehlo()
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+        client.send_message(message)
+    return parts.hostname

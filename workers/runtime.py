@@ -1,0 +1,41 @@
+"""What a job needs to open its own unit of work: settings and a session factory.
+
+The API configures it when jobs run inline (so they share its database), a worker process
+builds it from the environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import sessionmaker
+
+from network.config import Settings
+from network.db import make_engine, make_session_factory
+from network.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    session_factory: sessionmaker
+
+
+_current: Runtime | None = None
+
+
+def configure(settings: Settings, session_factory: sessionmaker) -> None:
+    global _current
+    _current = Runtime(settings, session_factory)
+
+
+def current() -> Runtime:
+    global _current
+    if _current is None:
+        settings = Settings.from_env()
+        _current = Runtime(settings, make_session_factory(make_engine(settings.database_url)))
+    return _current
+
+
+def unit_of_work() -> UnitOfWork:
+    """A job's own unit of work. Jobs enqueue nothing further here: they are leaves."""
+    return UnitOfWork(current().session_factory)
