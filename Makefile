@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | c
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/commons
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
+# Tokens name the API's URL as their issuer, and that follows PORT: show it when not the default.
+TOKEN_ENV := $(if $(filter-out 5000,$(PORT)),PORT=$(PORT) ,)
 
 .PHONY: install run test test-sqlite test-postgres lint format openapi lock clean
 
@@ -26,7 +28,7 @@ run: install
 	@echo ""
 	@echo "Commons is starting on http://127.0.0.1:$(PORT) (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
 	@echo "Get an access token for the demo clinical director and call the API:"
-	@echo "  TOKEN=\$$($(BIN)/commons token amira.patel@demo.example)"
+	@echo "  TOKEN=\$$($(TOKEN_ENV)$(BIN)/commons token amira.patel@demo.example)"
 	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$(PORT)/api/v1/me"
 	@echo ""
 	PORT=$(PORT) $(BIN)/commons run --host 127.0.0.1 --port $(PORT)

@@ -27,6 +27,7 @@ _CLINICAL_DIRECTORS = {
     "North Riverside PCN": ("Dr Amira Patel", "amira.patel"),
     "South Riverside PCN": ("Dr Tom Okafor", "tom.okafor"),
 }
+# (staff group, job title, role); the practice manager administers the practice.
 _PRACTICE_STAFF = [
     (StaffGroup.management, "Practice Manager", Role.admin),
     (StaffGroup.gp, "GP", Role.member),
@@ -43,27 +44,33 @@ _EXTRA = {
         (StaffGroup.administration, "Administrator"),
     ],
 }
-_FIRST_NAMES = [
-    "Sam",
-    "Priya",
-    "Owen",
-    "Grace",
-    "Ravi",
-    "Ellen",
-    "Kwame",
-    "Niamh",
-    "Leah",
-    "Idris",
-    "Maya",
-    "Joe",
-    "Hannah",
-    "Yusuf",
-    "Carys",
-    "Ben",
-    "Zara",
-    "Callum",
-    "Aisha",
-    "Rhys",
+_NAMES = [
+    ("Amy", "Fletcher"),
+    ("Tariq", "Malik"),
+    ("Lucy", "Dunn"),
+    ("Sam", "Hughes"),
+    ("Priya", "Shah"),
+    ("Owen", "Price"),
+    ("Grace", "Adeyemi"),
+    ("Ravi", "Kumar"),
+    ("Ellen", "Walsh"),
+    ("Kwame", "Mensah"),
+    ("Niamh", "Byrne"),
+    ("Leah", "Cohen"),
+    ("Idris", "Khan"),
+    ("Maya", "Green"),
+    ("Joe", "Turner"),
+    ("Hannah", "Lewis"),
+    ("Yusuf", "Ali"),
+    ("Carys", "Evans"),
+    ("Ben", "Wright"),
+    ("Zara", "Hussain"),
+    ("Callum", "Reid"),
+    ("Aisha", "Begum"),
+    ("Rhys", "Morgan"),
+    ("Ola", "Nowak"),
+    ("Kate", "Brennan"),
+    ("Dev", "Mistry"),
 ]
 
 
@@ -104,7 +111,7 @@ def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None
         return p
 
     person("Fiona Reid", "fiona.reid", StaffGroup.management, federation, Role.admin)
-    names = iter(_FIRST_NAMES * 3)
+    names = iter(_NAMES)
     for pcn_name, practice_names in _PCNS.items():
         pcn = Organisation(kind=OrganisationKind.pcn, name=pcn_name, parent_id=federation.id)
         session.add(pcn)
@@ -124,13 +131,11 @@ def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None
                 session.add(
                     Membership(person_id=cd.id, organisation_id=practice.id, role=Role.member)
                 )
-            slug = practice_name.split()[0].lower()
             staff = [(g, t, r) for g, t, r in _PRACTICE_STAFF] + [
                 (g, t, Role.member) for g, t in _EXTRA.get(practice_name, [])
             ]
-            for group, title, role in staff:
-                first = next(names)
-                local = f"{first.lower()}.{title.split()[-1].lower()}.{slug}"
-                person(f"{first} ({title}, {practice_name})", local, group, practice, role)
+            for group, _title, role in staff:
+                first, last = next(names)
+                person(f"{first} {last}", f"{first}.{last}".lower(), group, practice, role)
     session.flush()
     return DemoSummary(True, federation.id, len(people), director_email)
