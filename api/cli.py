@@ -9,6 +9,7 @@ import click
 import orjson
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.app import create_app
 from api.auth import keys as signing_keys
@@ -16,6 +17,7 @@ from api.auth.tokens import ACCESS_TOKEN_MINUTES, mint_access_token
 from api.context import commons
 from network import migrate, seed
 from network.errors import DomainError
+from network.organisations import ods
 from network.people import services as people
 from network.people.models import StaffGroup
 from network.uow import UnitOfWork
@@ -82,7 +84,9 @@ def users() -> None:
     show_default=True,
 )
 @with_appcontext
-def users_create(email: str, name: str, password: str | None, superuser: bool, staff_group: str) -> None:
+def users_create(
+    email: str, name: str, password: str | None, superuser: bool, staff_group: str
+) -> None:
     """Create a person."""
     with _uow() as uow:
         try:
@@ -97,12 +101,16 @@ def users_create(email: str, name: str, password: str | None, superuser: bool, s
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
         uow.commit()
-        click.echo(f"created person {person.id} <{person.email}>{' (superuser)' if superuser else ''}")
+        click.echo(
+            f"created person {person.id} <{person.email}>{' (superuser)' if superuser else ''}"
+        )
 
 
 @main.command("token")
 @click.argument("email")
-@click.option("--minutes", type=click.IntRange(1, 24 * 60), default=ACCESS_TOKEN_MINUTES, show_default=True)
+@click.option(
+    "--minutes", type=click.IntRange(1, 24 * 60), default=ACCESS_TOKEN_MINUTES, show_default=True
+)
 @with_appcontext
 def token(email: str, minutes: int) -> None:
     """Print an access token for the person with EMAIL."""
@@ -163,6 +171,75 @@ def seed_demo() -> None:
         click.echo(f"seeded the demo network ({summary.people} people)")
     else:
         click.echo(f"the demo network is already there ({summary.people} people); nothing changed")
+
+
+@main.command("import-ods")
+@click.option(
+    "--practices",
+    "practices_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="epraccur.csv: GP practices (no header, 27 columns).",
+)
+@click.option(
+    "--pcns",
+    "pcns_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PCN core partner details as CSV; without it practices go directly under the federation.",
+)
+@click.option("--federation", "federation_name", required=True, help="Created when there is none.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@with_appcontext
+def import_ods(
+    practices_file: Path, pcns_file: Path | None, federation_name: str, as_json: bool
+) -> None:
+    """Import practices and PCNs from NHS ODS files into a federation (idempotent)."""
+    with _uow() as uow:
+        try:
+            summary = ods.import_ods(
+                uow,
+                federation_name=federation_name,
+                practices_file=practices_file,
+                pcns_file=pcns_file,
+                progress=lambda message: click.echo(message, err=True),
+            )
+            uow.commit()
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        except SQLAlchemyError as exc:
+            raise click.ClickException(f"import failed: {_one_line(exc)}") from None
+    if as_json:
+        click.echo(orjson.dumps(summary.as_dict()).decode())
+        return
+    for line in _import_summary_lines(summary):
+        click.echo(line)
+
+
+def _import_summary_lines(summary: ods.ImportSummary, shown: int = 10) -> list[str]:
+    federation = "created" if summary.federation_created else "existing"
+    lines = [f"Federation {summary.federation_name!r} ({federation}, id {summary.federation_id})"]
+    for label, counts in (("practices", summary.practices), ("PCNs", summary.pcns)):
+        lines.append(
+            f"  {label + ':':<11}{counts.created:>6,} created {counts.updated:>6,} updated "
+            f"{counts.unchanged:>6,} unchanged"
+        )
+    lines.append(f"  {'skipped:':<11}{len(summary.skipped):>6,}")
+    for reason, codes in summary.skipped_by_reason().items():
+        listed = ", ".join(codes[:shown])
+        if len(codes) > shown:
+            listed += f" and {len(codes) - shown:,} more (--json lists every code)"
+        lines.append(f"    {reason} ({len(codes):,}): {listed}")
+    if summary.changed:
+        lines.append(
+            f"Done: {summary.created:,} created, {summary.updated:,} updated, "
+            f"{summary.unchanged:,} unchanged, {len(summary.skipped):,} skipped."
+        )
+    else:
+        lines.append(
+            f"Nothing changed: all {summary.unchanged:,} organisations were already up to date "
+            f"({len(summary.skipped):,} skipped)."
+        )
+    return lines
 
 
 @main.group()

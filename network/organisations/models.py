@@ -28,9 +28,7 @@ PARENT_KINDS: dict[OrganisationKind, tuple[OrganisationKind, ...]] = {
 class Organisation(Base):
     __tablename__ = "organisation"
     __table_args__ = (
-        CheckConstraint(
-            "(kind = 'federation') = (parent_id IS NULL)", name="federation_is_root"
-        ),
+        CheckConstraint("(kind = 'federation') = (parent_id IS NULL)", name="federation_is_root"),
         Index("ix_organisation_parent_id_name", "parent_id", "name"),
     )
 
@@ -44,6 +42,11 @@ class Organisation(Base):
         ForeignKey("organisation.id", ondelete="RESTRICT")
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # From NHS ODS files (`network.organisations.ods`): the name as published, so a
+    # local rename survives re-imports, and the postal address of practices.
+    source_name: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    postcode: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -60,7 +60,19 @@ def pcn_csv(*rows: list[str], header: list[str] = PCN_HEADER) -> str:
 
 
 def relationship(practice: str, pcn: str, start: str = "20190701", end: str = "") -> list[str]:
-    return [practice, "A PRACTICE", "16C", "TEES", pcn, f"{pcn}  PCN", "16C", "TEES", start, end, "Y"]
+    return [
+        practice,
+        "A PRACTICE",
+        "16C",
+        "TEES",
+        pcn,
+        f"{pcn}  PCN",
+        "16C",
+        "TEES",
+        start,
+        end,
+        "Y",
+    ]
 
 
 def test_reads_the_real_sample_with_closed_practices():
@@ -103,9 +115,13 @@ def test_status_is_read_as_a_letter_or_spelled_out(spelled, status):
 
 
 def test_newer_export_with_spelled_out_status_reads_like_the_old_one():
-    old = parse_practices("\n".join([epraccur_row("A81001", status="A"), epraccur_row("A81003", status="C")]))
+    old = parse_practices(
+        "\n".join([epraccur_row("A81001", status="A"), epraccur_row("A81003", status="C")])
+    )
     new = parse_practices(
-        "\n".join([epraccur_row("A81001", status="ACTIVE"), epraccur_row("A81003", status="CLOSED")])
+        "\n".join(
+            [epraccur_row("A81001", status="ACTIVE"), epraccur_row("A81003", status="CLOSED")]
+        )
     )
     assert old == new
 
@@ -158,7 +174,12 @@ def test_header_key_collapses_white_space_and_case():
 
 
 def test_pcn_file_needs_only_the_columns_the_import_uses():
-    header = ["Partner Organisation Code", "PCN Code", "PCN Name", "Practice to PCN Relationship End Date"]
+    header = [
+        "Partner Organisation Code",
+        "PCN Code",
+        "PCN Name",
+        "Practice to PCN Relationship End Date",
+    ]
     (row,) = parse_pcn_relationships(pcn_csv(["A81001", "U00001", "TEES PCN", ""], header=header))
     assert row.is_current and row.start_date is None
 
@@ -173,7 +194,10 @@ def test_pcn_file_needs_only_the_columns_the_import_uses():
             epraccur_row("A81001") + "\n" + epraccur_row("A81002", columns=28),
             "epraccur.csv line 2: expected 27 columns, found 28",
         ),
-        ("just some text\nand more", "epraccur.csv line 1: is not a CSV file (no commas on the line)"),
+        (
+            "just some text\nand more",
+            "epraccur.csv line 1: is not a CSV file (no commas on the line)",
+        ),
         ('"A81001"x,"B"', "epraccur.csv line 1: is not valid CSV"),
         (
             epraccur_row(status="X"),
@@ -198,7 +222,10 @@ def test_pcn_file_needs_only_the_columns_the_import_uses():
             epraccur_row() + "\n\n" + epraccur_row(),
             "epraccur.csv line 3: practice A81001 already appears on line 1",
         ),
-        (epraccur_row(name="X" * 201), "epraccur.csv line 1: column 2 is longer than 200 characters"),
+        (
+            epraccur_row(name="X" * 201),
+            "epraccur.csv line 1: column 2 is longer than 200 characters",
+        ),
     ],
 )
 def test_malformed_epraccur_is_refused_with_a_one_line_reason(text, message):
@@ -223,7 +250,10 @@ def test_pcn_file_given_as_practices_is_refused_by_its_column_count():
             "pcns.csv line 1: unknown header 'Practice Colour'",
         ),
         (
-            pcn_csv(["A81001", "U00001", "TEES PCN"], header=["Partner Organisation Code", "PCN Code", "PCN Name"]),
+            pcn_csv(
+                ["A81001", "U00001", "TEES PCN"],
+                header=["Partner Organisation Code", "PCN Code", "PCN Name"],
+            ),
             "pcns.csv line 1: missing header 'Practice to PCN Relationship End Date'",
         ),
         (
@@ -259,14 +289,18 @@ def test_line_numbers_count_the_line_breaks_inside_header_cells():
 def test_an_excel_workbook_is_not_a_csv_file(tmp_path):
     workbook = tmp_path / "ePCN.xlsx"
     workbook.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)))
-    with pytest.raises(OdsFileError, match=r"^ePCN.xlsx: is not a CSV file \(it looks like an Excel"):
+    with pytest.raises(
+        OdsFileError, match=r"^ePCN.xlsx: is not a CSV file \(it looks like an Excel"
+    ):
         read_text(workbook)
 
 
 def test_binary_data_is_not_a_csv_file(tmp_path):
     binary = tmp_path / "epraccur.csv"
     binary.write_bytes(b'"A81001",\x00\x01\x02')
-    with pytest.raises(OdsFileError, match=r"^epraccur.csv: is not a CSV file \(it holds binary data\)"):
+    with pytest.raises(
+        OdsFileError, match=r"^epraccur.csv: is not a CSV file \(it holds binary data\)"
+    ):
         read_text(binary)
 
 
