@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import secrets
 
 import orjson
 from flask import Flask, Response, g, request
@@ -12,6 +14,8 @@ from flask_cors import CORS
 from sqlalchemy.orm import sessionmaker
 
 from api import errors, logs
+from api.auth import pages
+from api.auth import server as oauth_server
 from api.auth.protect import authenticate, make_protector, public
 from api.auth.tokens import AccessTokenValidator
 from api.context import Commons
@@ -56,14 +60,24 @@ def create_app(
     *,
     session_factory: sessionmaker | None = None,
     dispatch: Dispatcher | None = None,
+    config: dict | None = None,
 ) -> Flask:
+    """The app. `config` overrides Flask settings (tests isolate rate-limit counters with it)."""
     settings = settings or Settings.from_env()
     app = Flask("api", instance_path=str(settings.instance_path), instance_relative_config=False)
     app.json_provider_class = ORJSONProvider
     app.json = ORJSONProvider(app)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BODY,
-        SECRET_KEY=settings.secret_key,
+        SECRET_KEY=settings.secret_key or _instance_secret(settings),
+        SESSION_COOKIE_NAME="commons_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.api_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=3600,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_KEY_PREFIX="commons",
+        RATELIMIT_HEADERS_ENABLED=True,
         API_TITLE="Commons",
         API_VERSION="1.0.0",
         OPENAPI_VERSION="3.1.0",
@@ -75,6 +89,7 @@ def create_app(
             "security": [{"bearerAuth": []}],
         },
     )
+    app.config.update(config or {})
     logs.configure_logging()
 
     if session_factory is None:
@@ -93,6 +108,9 @@ def create_app(
     )
 
     _register_api(app)
+    state.authorization_server = oauth_server.make_server(app)
+    app.register_blueprint(pages.blp)
+    pages.limiter.init_app(app)
     logs.register(app)
     app.before_request(authenticate)
     _register_transaction(app)
@@ -107,6 +125,23 @@ def create_app(
             max_age=600,
         )
     return app
+
+
+def _instance_secret(settings: Settings) -> str:
+    """The embedded default's secret key: generated once into instance/ (production sets one)."""
+    path = settings.instance_path / "secret-key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 def _register_api(app: Flask) -> None:

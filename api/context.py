@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from authlib.integrations.flask_oauth2 import AuthorizationServer
 from flask import current_app, g
 from sqlalchemy.orm import sessionmaker
 
@@ -22,6 +23,7 @@ class Commons:
     settings: Settings
     session_factory: sessionmaker
     dispatch: Dispatcher
+    authorization_server: AuthorizationServer | None = field(default=None, repr=False)
     _keys: SigningKeys | None = field(default=None, repr=False)
 
     @cached_property

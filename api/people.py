@@ -14,6 +14,7 @@ from network.digests.models import DigestContent, Frequency
 from network.organisations.models import OrganisationKind
 from network.people import services as people
 from network.people.models import Role, StaffGroup
+from network.signin import services as signin
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in person.")
 
@@ -38,6 +39,7 @@ class MeSchema(Out):
     name = fields.String()
     staff_group = STAFF_GROUP
     is_superuser = fields.Boolean()
+    mfa_enabled = fields.Boolean(metadata={"description": "Two-step sign-in (TOTP) is on."})
     memberships = fields.List(fields.Nested(MembershipOfMeSchema))
 
 
@@ -70,6 +72,7 @@ def _me() -> dict:
         "name": person.name,
         "staff_group": person.staff_group,
         "is_superuser": person.is_superuser,
+        "mfa_enabled": person.totp_enabled,
         "memberships": people.memberships_of(uow(), person.id),
     }
 
@@ -105,3 +108,50 @@ class MyDigest(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     def put(self, preference):
         return digests.set_preference(uow(), principal(), **preference)
+
+
+class MfaSetupSchema(Out):
+    secret = fields.String(metadata={"description": "Base32 secret, for typing in by hand."})
+    otpauth_uri = fields.String(metadata={"description": "otpauth:// URI, for a QR code."})
+
+
+class MfaCodeSchema(In):
+    code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9 ]{6,8}$", error="The code is 6 digits."),
+        metadata={"description": "The current code from the authenticator app."},
+    )
+
+
+@blp.route("/mfa")
+class MyMfa(MethodView):
+    @blp.doc(
+        operationId="startMfa",
+        summary="Start setting up two-step sign-in: a new secret, on once confirmed.",
+    )
+    @blp.response(200, MfaSetupSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(409, response="CONFLICT", description="Two-step sign-in is already on.")
+    def post(self):
+        secret, uri = signin.start_totp(uow(), g.person)
+        return {"secret": secret, "otpauth_uri": uri}
+
+    @blp.doc(operationId="disableMfa", summary="Turn two-step sign-in off (not for superusers).")
+    @blp.arguments(MfaCodeSchema)
+    @blp.response(204)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(409, response="CONFLICT", description="It is off, or you are a superuser.")
+    def delete(self, data):
+        signin.disable_totp(uow(), g.person, data["code"])
+
+
+@blp.route("/mfa/confirm")
+class MyMfaConfirm(MethodView):
+    @blp.doc(operationId="confirmMfa", summary="Turn two-step sign-in on with a first code.")
+    @blp.arguments(MfaCodeSchema)
+    @blp.response(200, MeSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(409, response="CONFLICT", description="Set-up was not started.")
+    def post(self, data):
+        signin.confirm_totp(uow(), g.person, data["code"])
+        return _me()

@@ -82,3 +82,4 @@ def load_models() -> None:
     from network.digests import models as _digests  # noqa: F401
     from network.organisations import models as _organisations  # noqa: F401
     from network.people import models as _people  # noqa: F401
+    from network.signin import models as _signin  # noqa: F401

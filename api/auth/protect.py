@@ -24,8 +24,12 @@ def public(view: F) -> F:
     return view
 
 
+# Endpoints that are not views of ours: the pages' stylesheet.
+PUBLIC_ENDPOINTS = frozenset({"static"})
+
+
 def is_public_endpoint(endpoint: str | None, method: str) -> bool:
-    if endpoint is None:
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         return True  # no route: the 404/405 handlers answer
     view = current_app.view_functions.get(endpoint)
     if view is None:

@@ -14,6 +14,7 @@ from network.organisations.models import Organisation
 from network.pagination import Page, decode_cursor, page_from_rows
 from network.people.models import Membership, Person, Role, StaffGroup
 from network.people.passwords import hash_password
+from network.signin import services as signin
 from network.text import clean_name
 from network.uow import Job, UnitOfWork
 
@@ -168,6 +169,23 @@ def remove_member(
     membership = _membership_to_manage(uow, principal, organisation_id, person_id)
     uow.session.delete(membership)
     uow.session.flush()
+    remaining = uow.session.scalar(
+        select(Membership.organisation_id).where(Membership.person_id == person_id).limit(1)
+    )
+    if remaining is None:
+        # Someone who belongs nowhere any more is signed out everywhere, at once.
+        signin.revoke_sessions(uow, person_id)
+
+
+def deactivate(uow: UnitOfWork, email: str) -> Person:
+    """Stop a person signing in or using any token; their content stays."""
+    person = find_by_email(uow, email)
+    if person is None:
+        raise NotFound(f"No person with email {email}.")
+    person.is_active = False
+    signin.revoke_sessions(uow, person.id)
+    uow.session.flush()
+    return person
 
 
 def _membership_to_manage(

@@ -1,0 +1,213 @@
+"""The sign-in, set-password and forgot-password pages of the built-in issuer, and its
+discovery document. Server-rendered HTML with CSRF tokens and a strict CSP."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, Response, g, make_response, render_template, request, session
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from api.auth.protect import public
+from api.context import commons, uow
+from network.errors import Invalid, NotFound
+from network.people.models import Person
+from network.signin import services as signin
+from network.signin.models import AccountLinkPurpose
+from network.uow import Job
+
+blp = Blueprint("signin", __name__, template_folder="../templates")
+
+ACCOUNT_LIMIT = "10 per 15 minutes"  # API.md: failed sign-ins per account
+ADDRESS_LIMIT = "50 per 15 minutes"  # failed sign-ins from one client address
+FORGOT_LIMIT = "5 per 15 minutes"
+
+limiter = Limiter(key_func=get_remote_address, strategy="fixed-window")
+
+
+def _csp(form_targets: tuple[str, ...] = ()) -> str:
+    targets = " ".join(("'self'", *form_targets))
+    return (
+        "default-src 'none'; style-src 'self'; img-src 'self'; "
+        f"form-action {targets}; frame-ancestors 'none'; base-uri 'none'"
+    )
+
+
+def _page(
+    template: str, status: int = 200, form_targets: tuple[str, ...] = (), **context
+) -> Response:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    response = make_response(render_template(template, csrf=session["csrf"], **context), status)
+    response.headers["Content-Security-Policy"] = _csp(form_targets)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _csrf_ok() -> bool:
+    sent = request.form.get("csrf", "")
+    expected = session.get("csrf", "")
+    return bool(expected) and secrets.compare_digest(sent, expected)
+
+
+def _failed() -> bool:
+    return bool(g.get("signin_failed"))
+
+
+def _account_key() -> str:
+    return "signin-account:" + request.form.get("email", "").strip().lower()
+
+
+def _origin(uri: str) -> str:
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@blp.get("/.well-known/openid-configuration")
+@public
+def discovery():
+    base = commons().settings.issuer
+    return {
+        "issuer": base,
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "jwks_uri": f"{base}/oauth/jwks.json",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": ["openid", "profile", "email"],
+        "token_endpoint_auth_methods_supported": [
+            "none",
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "revocation_endpoint_auth_methods_supported": [
+            "none",
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "access_token_format": "RFC 9068 JWT (typ at+jwt), 15 minutes",
+    }
+
+
+@blp.route("/oauth/authorize", methods=["GET", "POST"])
+@public
+@limiter.limit(
+    ACCOUNT_LIMIT, key_func=_account_key, methods=["POST"], deduct_when=lambda r: _failed()
+)
+@limiter.limit(ADDRESS_LIMIT, methods=["POST"], deduct_when=lambda r: _failed())
+def authorize():
+    server = commons().authorization_server
+    try:
+        grant = server.get_consent_grant(end_user=None)
+    except OAuth2Error as error:
+        if getattr(error, "redirect_uri", None):
+            return server.handle_error_response(request, error)
+        # Unknown client or unregistered redirect URI: never redirect, say so here.
+        return _page("auth/error.html", status=400, message=error.description or error.error)
+    client = grant.client.row
+    targets = (_origin(grant.redirect_uri),)
+    if request.method == "GET":
+        return _page("auth/signin.html", client=client, form_targets=targets)
+    if not _csrf_ok():
+        return _page(
+            "auth/signin.html", 400, targets, client=client, error="The form expired; try again."
+        )
+    try:
+        person = signin.authenticate(
+            uow(),
+            request.form.get("email", ""),
+            request.form.get("password", ""),
+            request.form.get("otp"),
+        )
+    except signin.SignInFailed as failure:
+        g.signin_failed = True
+        return _page(
+            "auth/signin.html",
+            200,
+            targets,
+            client=client,
+            error=failure.message,
+            email=request.form.get("email", ""),
+        )
+    session.pop("csrf", None)
+    return server.create_authorization_response(grant_user=person, grant=grant)
+
+
+@blp.post("/oauth/token")
+@public
+def token():
+    response = commons().authorization_server.create_token_response()
+    # Commit even when refused: a reused refresh token revokes its family, and that must stick.
+    uow().commit()
+    return response
+
+
+@blp.post("/oauth/revoke")
+@public
+def revoke():
+    return commons().authorization_server.create_endpoint_response("revocation")
+
+
+@blp.route("/account/set-password", methods=["GET", "POST"])
+@public
+def set_password():
+    token = request.args.get("token", "")
+    try:
+        link, person = signin.open_link(uow(), token)
+    except NotFound as missing:
+        return _page("auth/error.html", status=404, message=missing.message)
+    context = {
+        "person": person,
+        "token": token,
+        "invitation": link.purpose is AccountLinkPurpose.invitation,
+    }
+    if request.method == "GET":
+        return _page("auth/set_password.html", **context)
+    if not _csrf_ok():
+        return _page("auth/set_password.html", 400, error="The form expired; try again.", **context)
+    password = request.form.get("password", "")
+    if password != request.form.get("password_again", ""):
+        return _page("auth/set_password.html", 422, error="The two passwords differ.", **context)
+    try:
+        signin.redeem_link(uow(), token, password)
+    except Invalid as weak:
+        return _page("auth/set_password.html", 422, error=weak.message, **context)
+    return _page("auth/password_set.html", person=person)
+
+
+@blp.route("/account/forgot-password", methods=["GET", "POST"])
+@public
+@limiter.limit(FORGOT_LIMIT, methods=["POST"])
+def forgot_password():
+    if request.method == "GET":
+        return _page("auth/forgot_password.html")
+    if not _csrf_ok():
+        return _page("auth/forgot_password.html", 400, error="The form expired; try again.")
+    email = request.form.get("email", "").strip().lower()
+    person = uow().session.query(Person).filter_by(email=email).one_or_none() if email else None
+    if person is not None and person.is_active:
+        uow().enqueue_after_commit(
+            Job(
+                "workers.jobs.send_account_link",
+                (person.id, AccountLinkPurpose.password_reset.value),
+                queue="mail",
+            )
+        )
+    # The same answer whether or not the address is known.
+    return _page("auth/forgot_password_sent.html")
+
+
+@blp.errorhandler(429)
+def too_many(_error):
+    return _page(
+        "auth/error.html",
+        status=429,
+        message="Too many failed attempts. Wait 15 minutes, or reset your password.",
+    )

@@ -1,0 +1,346 @@
+"""Signing in with the built-in issuer: clients, passwords, refresh-token families, account links
+and two-step sign-in (TOTP)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import pyotp
+from sqlalchemy import select, update
+from zxcvbn import zxcvbn
+
+from network.db import utcnow
+from network.errors import Conflict, Invalid, NotFound
+from network.people.models import Person
+from network.people.passwords import hash_password, needs_rehash, verify_password
+from network.signin.models import (
+    AccountLink,
+    AccountLinkPurpose,
+    AuthorizationCode,
+    OAuthClient,
+    RefreshToken,
+)
+from network.uow import UnitOfWork
+
+MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 "safely unguessable", 4 "very unguessable"
+REFRESH_TOKEN_DAYS = 30
+AUTHORIZATION_CODE_SECONDS = 60
+LINK_LIFETIME = {
+    AccountLinkPurpose.invitation: timedelta(days=7),
+    AccountLinkPurpose.password_reset: timedelta(hours=1),
+}
+TOTP_ISSUER = "Commons"
+
+# Verified against when the address is unknown, so both answers take as long.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+class SignInFailed(Exception):
+    """Wrong address, password or code. The message never says which."""
+
+    def __init__(self, message: str = "The email address, password or code is not right.") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def digest(token: str) -> str:
+    """What is stored of a secret token: its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- clients -------------------------------------------------------------------------------
+
+
+def create_client(
+    uow: UnitOfWork,
+    *,
+    name: str,
+    redirect_uris: list[str],
+    confidential: bool,
+    client_id: str | None = None,
+) -> tuple[OAuthClient, str | None]:
+    """Register a client; returns it and, for a confidential client, its secret (shown once)."""
+    if not redirect_uris:
+        raise Invalid("A client needs at least one redirect URI.", field="redirect_uri")
+    for uri in redirect_uris:
+        if not uri.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise Invalid(f"{uri} must be https (or http on loopback).", field="redirect_uri")
+    secret = secrets.token_urlsafe(32) if confidential else None
+    grants = ["authorization_code", "refresh_token"]
+    if confidential:
+        grants.append("client_credentials")
+    client = OAuthClient(
+        client_id=client_id or secrets.token_urlsafe(18),
+        name=name,
+        secret_hash=hash_password(secret) if secret else None,
+        redirect_uris=list(redirect_uris),
+        grant_types=grants,
+    )
+    uow.session.add(client)
+    uow.session.flush()
+    return client, secret
+
+
+def find_client(uow: UnitOfWork, client_id: str) -> OAuthClient | None:
+    return uow.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+
+
+def client_secret_matches(client: OAuthClient, secret: str) -> bool:
+    return client.secret_hash is not None and verify_password(client.secret_hash, secret)
+
+
+# --- passwords -----------------------------------------------------------------------------
+
+
+def authenticate(uow: UnitOfWork, email: str, password: str, code: str | None = None) -> Person:
+    """The person with this address and password (and TOTP code, when they use one)."""
+    person = uow.session.scalar(select(Person).where(Person.email == email.strip().lower()))
+    if person is None or not person.is_active or person.password_hash is None:
+        verify_password(_DUMMY_HASH, password)
+        raise SignInFailed()
+    if not verify_password(person.password_hash, password):
+        raise SignInFailed()
+    if person.totp_enabled:
+        if not code or not _totp_matches(person, code):
+            raise SignInFailed()
+    elif person.is_superuser:
+        raise SignInFailed(
+            "Superusers must use two-step sign-in: set it up with `commons users mfa EMAIL`."
+        )
+    if needs_rehash(person.password_hash):
+        person.password_hash = hash_password(password)
+    return person
+
+
+def check_password_strength(password: str, person: Person) -> None:
+    """At least 12 characters and not guessable (zxcvbn, knowing the person's name and email)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"Use at least {MIN_PASSWORD_LENGTH} characters; a few unrelated words work well.",
+            field="password",
+        )
+    if len(password) > 256:
+        raise Invalid("Use at most 256 characters.", field="password")
+    hints = [person.email, person.email.split("@")[0], *person.name.split(), "commons", "nhs"]
+    result = zxcvbn(password, user_inputs=hints)
+    if result["score"] < MIN_PASSWORD_SCORE:
+        advice = result["feedback"].get("warning") or "It would be easy to guess."
+        raise Invalid(f"That password is too easy to guess. {advice}".strip(), field="password")
+
+
+def set_password(uow: UnitOfWork, person: Person, password: str) -> None:
+    """Change the password; every session signed in with the old one ends."""
+    check_password_strength(password, person)
+    person.password_hash = hash_password(password)
+    revoke_sessions(uow, person.id)
+    uow.session.execute(
+        update(AccountLink)
+        .where(AccountLink.person_id == person.id, AccountLink.used_at.is_(None))
+        .values(voided=True)
+    )
+    uow.session.flush()
+
+
+# --- account links -------------------------------------------------------------------------
+
+
+def issue_link(uow: UnitOfWork, person: Person, purpose: AccountLinkPurpose) -> str:
+    """A new single-use link token; earlier unused links of the same purpose stop working."""
+    uow.session.execute(
+        update(AccountLink)
+        .where(
+            AccountLink.person_id == person.id,
+            AccountLink.purpose == purpose,
+            AccountLink.used_at.is_(None),
+        )
+        .values(voided=True)
+    )
+    token = secrets.token_urlsafe(32)
+    uow.session.add(
+        AccountLink(
+            token_hash=digest(token),
+            person_id=person.id,
+            purpose=purpose,
+            expires_at=utcnow() + LINK_LIFETIME[purpose],
+        )
+    )
+    uow.session.flush()
+    return token
+
+
+def open_link(uow: UnitOfWork, token: str) -> tuple[AccountLink, Person]:
+    """The link and its person, or NotFound when it is unknown, used, void or expired."""
+    link = uow.session.scalar(select(AccountLink).where(AccountLink.token_hash == digest(token)))
+    if link is None or link.used_at is not None or link.voided or link.expires_at <= utcnow():
+        raise NotFound("This link has expired or has already been used. Ask for a new one.")
+    person = uow.session.get_one(Person, link.person_id)
+    if not person.is_active:
+        raise NotFound("This link has expired or has already been used. Ask for a new one.")
+    return link, person
+
+
+def redeem_link(uow: UnitOfWork, token: str, password: str) -> Person:
+    link, person = open_link(uow, token)
+    set_password(uow, person, password)
+    link.used_at = utcnow()
+    uow.session.flush()
+    return person
+
+
+# --- authorization codes -------------------------------------------------------------------
+
+
+def save_authorization_code(
+    uow: UnitOfWork,
+    *,
+    code: str,
+    client_id: str,
+    person_id: int,
+    redirect_uri: str,
+    scope: str,
+    code_challenge: str,
+    code_challenge_method: str,
+    nonce: str | None,
+) -> None:
+    uow.session.add(
+        AuthorizationCode(
+            code_hash=digest(code),
+            client_id=client_id,
+            person_id=person_id,
+            redirect_uri=redirect_uri,
+            scope=scope,
+            code_challenge=code_challenge,
+            code_challenge_method=code_challenge_method,
+            nonce=nonce,
+            expires_at=utcnow() + timedelta(seconds=AUTHORIZATION_CODE_SECONDS),
+        )
+    )
+    uow.session.flush()
+
+
+def find_authorization_code(uow: UnitOfWork, code: str, client_id: str) -> AuthorizationCode | None:
+    found = uow.session.scalar(
+        select(AuthorizationCode).where(
+            AuthorizationCode.code_hash == digest(code), AuthorizationCode.client_id == client_id
+        )
+    )
+    if found is None or found.expires_at <= utcnow():
+        return None
+    return found
+
+
+def delete_authorization_code(uow: UnitOfWork, code: AuthorizationCode) -> None:
+    uow.session.delete(code)
+    uow.session.flush()
+
+
+# --- refresh tokens ------------------------------------------------------------------------
+
+
+def save_refresh_token(
+    uow: UnitOfWork,
+    *,
+    token: str,
+    client_id: str,
+    person_id: int,
+    scope: str,
+    family_id: str | None = None,
+) -> RefreshToken:
+    row = RefreshToken(
+        token_hash=digest(token),
+        family_id=family_id or secrets.token_hex(16),
+        client_id=client_id,
+        person_id=person_id,
+        scope=scope,
+        expires_at=utcnow() + timedelta(days=REFRESH_TOKEN_DAYS),
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def find_refresh_token(uow: UnitOfWork, token: str) -> RefreshToken | None:
+    return uow.session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(token)))
+
+
+def usable_refresh_token(uow: UnitOfWork, token: str, client_id: str) -> RefreshToken | None:
+    """The token when it may be exchanged. A rotated token used again revokes its family."""
+    row = find_refresh_token(uow, token)
+    if row is None or row.client_id != client_id:
+        return None
+    if row.rotated_at is not None:
+        revoke_family(uow, row.family_id)
+        return None
+    if row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    person = uow.session.get(Person, row.person_id)
+    if person is None or not person.is_active:
+        return None
+    return row
+
+
+def rotate(uow: UnitOfWork, row: RefreshToken) -> None:
+    row.rotated_at = utcnow()
+    uow.session.flush()
+
+
+def revoke_family(uow: UnitOfWork, family_id: str) -> None:
+    uow.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_sessions(uow: UnitOfWork, person_id: int) -> None:
+    """End every sign-in of a person: their refresh tokens stop working at once."""
+    uow.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.person_id == person_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+# --- two-step sign-in ----------------------------------------------------------------------
+
+
+def start_totp(uow: UnitOfWork, person: Person) -> tuple[str, str]:
+    """A new secret, pending until confirmed with a code. Returns (secret, otpauth URI)."""
+    if person.totp_enabled:
+        raise Conflict("Two-step sign-in is already on; turn it off first to change it.")
+    secret = pyotp.random_base32()
+    person.totp_secret = secret
+    uow.session.flush()
+    uri = pyotp.TOTP(secret).provisioning_uri(name=person.email, issuer_name=TOTP_ISSUER)
+    return secret, uri
+
+
+def confirm_totp(uow: UnitOfWork, person: Person, code: str) -> None:
+    if person.totp_secret is None:
+        raise Conflict("Start setting up two-step sign-in first.")
+    if not _totp_matches(person, code):
+        raise Invalid("That code is not right; check your device's clock.", field="code")
+    person.totp_enabled = True
+    uow.session.flush()
+
+
+def disable_totp(uow: UnitOfWork, person: Person, code: str) -> None:
+    if not person.totp_enabled:
+        raise Conflict("Two-step sign-in is not on.")
+    if person.is_superuser:
+        raise Conflict("Superusers must keep two-step sign-in on.")
+    if not _totp_matches(person, code):
+        raise Invalid("That code is not right.", field="code")
+    person.totp_enabled = False
+    person.totp_secret = None
+    uow.session.flush()
+
+
+def _totp_matches(person: Person, code: str) -> bool:
+    if person.totp_secret is None:
+        return False
+    # One 30-second step either side absorbs clock drift.
+    return pyotp.TOTP(person.totp_secret).verify(code.strip().replace(" ", ""), valid_window=1)
