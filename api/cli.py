@@ -20,7 +20,9 @@ from network.errors import DomainError
 from network.organisations import ods
 from network.people import services as people
 from network.people.models import StaffGroup
+from network.signin import services as signin
 from network.uow import UnitOfWork
+from workers.cli import worker as worker_command
 
 CLI_CLIENT_ID = "commons-cli"
 
@@ -106,6 +108,81 @@ def users_create(
         )
 
 
+@users.command("mfa")
+@click.argument("email")
+@click.option("--code", default=None, help="A code from the app, to confirm the set-up.")
+@with_appcontext
+def users_mfa(email: str, code: str | None) -> None:
+    """Set up two-step sign-in for a person (superusers must have it): without --code, print a
+    new secret to add to an authenticator app; with --code, confirm it and turn it on."""
+    with _uow() as uow:
+        try:
+            person = people.find_by_email(uow, email)
+            if person is None:
+                raise click.ClickException(f"no person with email {email}")
+            if code is None:
+                secret, uri = signin.start_totp(uow, person)
+                uow.commit()
+                click.echo(f"secret: {secret}\notpauth: {uri}")
+                click.echo(f"then: commons users mfa {person.email} --code CODE")
+                return
+            signin.confirm_totp(uow, person, code)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        uow.commit()
+        click.echo(f"two-step sign-in is on for {person.email}")
+
+
+@users.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def users_deactivate(email: str) -> None:
+    """Stop a person signing in; their sign-ins end at once and their content stays."""
+    with _uow() as uow:
+        try:
+            person = people.deactivate(uow, email)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        uow.commit()
+        click.echo(f"deactivated {person.email}; their refresh tokens are revoked")
+
+
+@main.group()
+def clients() -> None:
+    """OAuth clients of the built-in issuer."""
+
+
+@clients.command("create")
+@click.option("--name", required=True)
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    required=True,
+    help="Exact redirect URI; repeat for several.",
+)
+@click.option(
+    "--public/--confidential",
+    default=True,
+    show_default=True,
+    help="A single-page app is public (PKCE, no secret); a server is confidential.",
+)
+@with_appcontext
+def clients_create(name: str, redirect_uris: tuple[str, ...], public: bool) -> None:
+    """Register a client and print its id (and, for a confidential client, its secret, once)."""
+    with _uow() as uow:
+        try:
+            client, secret = signin.create_client(
+                uow, name=name, redirect_uris=list(redirect_uris), confidential=not public
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        uow.commit()
+    click.echo(f"client_id: {client.client_id}")
+    if secret:
+        click.echo(f"client_secret: {secret}")
+
+
 @main.command("token")
 @click.argument("email")
 @click.option(
@@ -171,6 +248,7 @@ def seed_demo() -> None:
         click.echo(f"seeded the demo network ({summary.people} people)")
     else:
         click.echo(f"the demo network is already there ({summary.people} people); nothing changed")
+    click.echo(f"demo app client_id: {summary.client_id} (public, PKCE)")
 
 
 @main.command("import-ods")
@@ -263,3 +341,6 @@ def openapi_write(path: str) -> None:
 
 def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())[:300]
+
+
+main.add_command(worker_command)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from network.organisations.models import Organisation, OrganisationKind
 from network.people.models import Membership, Person, Role, StaffGroup
+from network.signin import services as signin
 from network.uow import UnitOfWork
 
 DEMO_FEDERATION = "Riverside Health Federation"
@@ -74,17 +75,36 @@ _NAMES = [
 ]
 
 
+DEMO_CLIENT_ID = "commons-demo-spa"
+DEMO_REDIRECT_URIS = ["http://127.0.0.1:5173/callback", "http://localhost:5173/callback"]
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     created: bool
     federation_id: int
     people: int
     sample_email: str
+    client_id: str
+
+
+def ensure_demo_client(uow: UnitOfWork) -> str:
+    """The demo single-page app's public client (PKCE), registered once."""
+    if signin.find_client(uow, DEMO_CLIENT_ID) is None:
+        signin.create_client(
+            uow,
+            name="Commons (demo app)",
+            redirect_uris=DEMO_REDIRECT_URIS,
+            confidential=False,
+            client_id=DEMO_CLIENT_ID,
+        )
+    return DEMO_CLIENT_ID
 
 
 def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None) -> DemoSummary:
     """Create the demo network once; a second run finds it and changes nothing."""
     session = uow.session
+    client_id = ensure_demo_client(uow)
     director_email = f"{_CLINICAL_DIRECTORS['North Riverside PCN'][1]}@{DEMO_DOMAIN}"
     existing = session.scalar(
         select(Organisation).where(
@@ -95,7 +115,7 @@ def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None
         count = len(
             session.scalars(select(Person.id).where(Person.email.like(f"%@{DEMO_DOMAIN}"))).all()
         )
-        return DemoSummary(False, existing.id, count, director_email)
+        return DemoSummary(False, existing.id, count, director_email, client_id)
 
     federation = Organisation(kind=OrganisationKind.federation, name=DEMO_FEDERATION)
     session.add(federation)
@@ -138,4 +158,4 @@ def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None
                 first, last = next(names)
                 person(f"{first} {last}", f"{first}.{last}".lower(), group, practice, role)
     session.flush()
-    return DemoSummary(True, federation.id, len(people), director_email)
+    return DemoSummary(True, federation.id, len(people), director_email, client_id)

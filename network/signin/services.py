@@ -4,6 +4,7 @@ and two-step sign-in (TOTP)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -116,7 +117,8 @@ def authenticate(uow: UnitOfWork, email: str, password: str, code: str | None = 
 
 
 def check_password_strength(password: str, person: Person) -> None:
-    """At least 12 characters and not guessable (zxcvbn, knowing the person's name and email)."""
+    """At least 12 characters, not the person's own name or address, and not guessable (zxcvbn,
+    knowing their name and email)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
             f"Use at least {MIN_PASSWORD_LENGTH} characters; a few unrelated words work well.",
@@ -124,10 +126,19 @@ def check_password_strength(password: str, person: Person) -> None:
         )
     if len(password) > 256:
         raise Invalid("Use at most 256 characters.", field="password")
-    hints = [person.email, person.email.split("@")[0], *person.name.split(), "commons", "nhs"]
-    result = zxcvbn(password, user_inputs=hints)
-    if result["score"] < MIN_PASSWORD_SCORE:
-        advice = result["feedback"].get("warning") or "It would be easy to guess."
+    local = person.email.split("@")[0]
+    personal = {
+        part for part in re.split(r"[\s._+-]+", f"{person.name} {local}".lower()) if len(part) >= 4
+    }
+    squashed = re.sub(r"[^a-z0-9]", "", password.lower())
+    if any(part in squashed for part in personal):
+        raise Invalid("Leave your name and email address out of your password.", field="password")
+    hints = [person.email, local, *person.name.split(), "commons", "nhs"]
+    # zxcvbn credits separators as random characters; judge the words run together too.
+    results = [zxcvbn(form, user_inputs=hints) for form in {password, "".join(password.split())}]
+    weakest = min(results, key=lambda r: r["score"])
+    if weakest["score"] < MIN_PASSWORD_SCORE:
+        advice = weakest["feedback"].get("warning") or "It would be easy to guess."
         raise Invalid(f"That password is too easy to guess. {advice}".strip(), field="password")
 
 
@@ -141,6 +152,7 @@ def set_password(uow: UnitOfWork, person: Person, password: str) -> None:
         .where(AccountLink.person_id == person.id, AccountLink.used_at.is_(None))
         .values(voided=True)
     )
+    _expire_loaded(uow, AccountLink, lambda link: link.person_id == person.id)
     uow.session.flush()
 
 
@@ -158,6 +170,7 @@ def issue_link(uow: UnitOfWork, person: Person, purpose: AccountLinkPurpose) -> 
         )
         .values(voided=True)
     )
+    _expire_loaded(uow, AccountLink, lambda link: link.person_id == person.id)
     token = secrets.token_urlsafe(32)
     uow.session.add(
         AccountLink(
@@ -293,6 +306,7 @@ def revoke_family(uow: UnitOfWork, family_id: str) -> None:
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    _expire_loaded(uow, RefreshToken, lambda row: row.family_id == family_id)
 
 
 def revoke_sessions(uow: UnitOfWork, person_id: int) -> None:
@@ -302,6 +316,14 @@ def revoke_sessions(uow: UnitOfWork, person_id: int) -> None:
         .where(RefreshToken.person_id == person_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    _expire_loaded(uow, RefreshToken, lambda row: row.person_id == person_id)
+
+
+def _expire_loaded(uow: UnitOfWork, model: type, matches) -> None:
+    """Rows changed by a bulk UPDATE are re-read on next use, not served stale from the session."""
+    for row in list(uow.session.identity_map.values()):
+        if isinstance(row, model) and matches(row):
+            uow.session.expire(row)
 
 
 # --- two-step sign-in ----------------------------------------------------------------------

@@ -4,11 +4,15 @@ code → token (PKCE) → /api/v1/me → refresh → revoke, and every refusal o
 from __future__ import annotations
 
 import base64
+import email
+import email.policy
 import hashlib
 import re
 import secrets
 import threading
 import uuid
+from contextlib import contextmanager
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -26,18 +30,26 @@ TIMEOUT = 10
 REDIRECT = "http://127.0.0.1:5173/callback"
 
 
-@pytest.fixture
-def live(settings, session_factory):
+@contextmanager
+def serving(settings, session_factory):
+    """The app on a free loopback port, in a thread, for as long as the block lasts."""
     app = create_app(
         settings, session_factory=session_factory, config={"RATELIMIT_KEY_PREFIX": uuid.uuid4().hex}
     )
     server = make_server("127.0.0.1", 0, app, threaded=False)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    yield base
-    server.shutdown()
-    thread.join(5)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def live(settings, session_factory):
+    with serving(settings, session_factory) as base:
+        yield base
 
 
 @pytest.fixture
@@ -292,3 +304,64 @@ def test_a_public_client_may_not_use_client_credentials(live, spa):
         f"{live}/oauth/token", data={"grant_type": "client_credentials", "client_id": spa}
     )
     assert response.status_code in (400, 401)
+
+
+def test_an_invited_person_sets_a_password_from_the_emailed_link_and_signs_in(
+    settings, session_factory, spa, net, tmp_path
+):
+    inline = replace(settings, redis_url=None, instance_path=tmp_path / "instance")
+    with serving(inline, session_factory) as live:
+        admin_token = factories.token_for_settings(inline, net.admins["practice1"])
+        invited = http_post(
+            f"{live}/api/v1/organisations/{net.practice1.id}/members",
+            json={"email": "new.starter@example.org", "name": "New Starter", "role": "member"},
+            headers={"Authorization": f"Bearer {admin_token}"},
+        )
+        assert invited.status_code == 201
+        [eml] = (inline.outbox_path).glob("*.eml")
+        body = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default).get_content()
+        link = re.search(r"(http://\S+/account/set-password\?token=\S+)", body).group(1)
+        link = live + link[link.index("/account/") :]
+        browser = requests.Session()
+        page = browser.get(link, timeout=TIMEOUT)
+        assert page.status_code == 200 and "new.starter@example.org" in page.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        weak = browser.post(
+            link,
+            data={"csrf": csrf, "password": "password1234", "password_again": "password1234"},
+            timeout=TIMEOUT,
+        )
+        assert weak.status_code == 422 and "too easy to guess" in weak.text
+        done = browser.post(
+            link,
+            data={"csrf": csrf, "password": PASSWORD, "password_again": PASSWORD},
+            timeout=TIMEOUT,
+        )
+        assert done.status_code == 200 and "Your password is set" in done.text
+        assert browser.get(link, timeout=TIMEOUT).status_code == 404, "the link works once"
+        verifier, challenge = pkce()
+        code = code_from(sign_in(live, spa, "new.starter@example.org", challenge=challenge))
+        assert exchange(live, spa, code, verifier).status_code == 200
+
+
+def test_forgot_password_says_the_same_for_known_and_unknown_addresses(
+    settings, session_factory, nurse, tmp_path
+):
+    inline = replace(settings, redis_url=None, instance_path=tmp_path / "instance")
+    with serving(inline, session_factory) as live:
+        answers = []
+        for address in (nurse.email, "stranger@example.org"):
+            browser = requests.Session()
+            page = browser.get(f"{live}/account/forgot-password", timeout=TIMEOUT)
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            answer = browser.post(
+                f"{live}/account/forgot-password",
+                data={"csrf": csrf, "email": address},
+                timeout=TIMEOUT,
+            )
+            answers.append((answer.status_code, answer.text))
+        assert answers[0] == answers[1]
+        [eml] = inline.outbox_path.glob("*.eml")
+        message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        assert message["To"] == nurse.email
+        assert "/account/set-password?token=" in message.get_content()
