@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from flask import current_app, g
@@ -14,6 +14,8 @@ from api.auth.keys import SigningKeys
 from network.access import Principal
 from network.config import Settings
 from network.uow import Dispatcher, UnitOfWork
+
+KEY_FILE_CHECK_SECONDS = 5.0
 
 
 @dataclass
@@ -26,17 +28,31 @@ class Commons:
     authorization_server: AuthorizationServer | None = field(default=None, repr=False)
     _keys: SigningKeys | None = field(default=None, repr=False)
 
-    @cached_property
+    _loaded: tuple[float, SigningKeys] | None = field(default=None, repr=False)
+    _checked_at: float = field(default=0.0, repr=False)
+
+    @property
     def keys(self) -> SigningKeys:
-        """Loaded on first use, so `commons keys rotate` works before a key file exists.
+        """The signing keys, re-read when the file changes (`commons keys rotate`), so every
+        process signs with the newest key and verifies tokens signed by any published one.
 
         The key generated into `instance/` is only the embedded default: a `SIGNING_KEY_FILE`
         set by the operator must exist."""
         if self._keys is not None:
             return self._keys
-        return signing_keys.load(
-            self.settings.signing_key_file, generate=self.settings.generate_signing_key
-        )
+        now = time.monotonic()
+        if self._loaded is not None and now - self._checked_at < KEY_FILE_CHECK_SECONDS:
+            return self._loaded[1]
+        self._checked_at = now
+        path = self.settings.signing_key_file
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            mtime = -1.0
+        if self._loaded is None or self._loaded[0] != mtime:
+            keys = signing_keys.load(path, generate=self.settings.generate_signing_key)
+            self._loaded = (path.stat().st_mtime, keys)
+        return self._loaded[1]
 
 
 def commons() -> Commons:

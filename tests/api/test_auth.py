@@ -116,3 +116,20 @@ def test_jwks_publishes_the_key_that_verifies_tokens(client, app, net):
     decoded = jwt.decode(token, KeySet.import_key_set(jwks), algorithms=["RS256"])
     assert decoded.claims["sub"] == str(net.members["practice1"].id)
     assert decoded.header["typ"] == "at+jwt"
+
+
+def test_after_a_key_rotation_tokens_of_both_keys_verify(client, app, net, monkeypatch):
+    from api import context
+    from api.auth import keys
+
+    monkeypatch.setattr(context, "KEY_FILE_CHECK_SECONDS", 0.0)
+    state = app.extensions["commons"]
+    person = net.members["practice1"]
+    before = factories.token(app, person)
+    old_kid = state.keys.current.kid
+    new_kid = keys.rotate(state.settings.signing_key_file)
+    after = factories.token(app, person)
+    assert jwt.decode(after, state.keys.public).header["kid"] == new_kid != old_kid
+    assert {k["kid"] for k in client.get("/oauth/jwks.json").get_json()["keys"]} >= {old_kid, new_kid}
+    for token in (before, after):
+        assert _get_me(client, token).status_code == 200
