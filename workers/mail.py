@@ -25,7 +25,9 @@ def new_message(settings: Settings, *, to: str, subject: str, text: str) -> Emai
     message["Subject"] = subject
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain="commons")
-    message.set_content(text)
+    # Plain ASCII stays readable (and its links clickable) in the raw .eml; anything else is
+    # quoted-printable.
+    message.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
     return message
 
 
