@@ -145,7 +145,7 @@ def _instance_secret(settings: Settings) -> str:
 
 
 def _register_api(app: Flask) -> None:
-    from api import docs, health, organisations, people
+    from api import audit, docs, health, organisations, people
     from api.auth import routes as oauth
 
     api = errors.CommonsApi(app)
@@ -153,7 +153,7 @@ def _register_api(app: Flask) -> None:
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RFC 9068 access token)"},
     )
-    for blueprint in (health.blp, oauth.blp, people.blp, organisations.blp):
+    for blueprint in (health.blp, oauth.blp, people.blp, organisations.blp, audit.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.blp)
     spec_view = app.view_functions["api-docs.openapi_json"]

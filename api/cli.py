@@ -16,12 +16,13 @@ from api.auth import keys as signing_keys
 from api.auth.tokens import ACCESS_TOKEN_MINUTES, mint_access_token
 from api.context import commons
 from network import migrate, seed
+from network.audit import services as audit
 from network.errors import DomainError
 from network.organisations import ods
 from network.people import services as people
 from network.people.models import StaffGroup
 from network.signin import services as signin
-from network.uow import UnitOfWork
+from network.uow import Origin, UnitOfWork
 from workers.cli import worker as worker_command
 
 CLI_CLIENT_ID = "commons-cli"
@@ -29,7 +30,7 @@ CLI_CLIENT_ID = "commons-cli"
 
 def _uow() -> UnitOfWork:
     c = commons()
-    return UnitOfWork(c.session_factory, c.dispatch)
+    return UnitOfWork(c.session_factory, c.dispatch, Origin("cli"))
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -226,7 +227,12 @@ def keys_rotate() -> None:
         kid = signing_keys.rotate(path)
     except signing_keys.SigningKeyError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"new signing key {kid} in {path}; restart the API and workers to sign with it")
+    with _uow() as uow:
+        audit.record(
+            uow, "keys.rotated", actor_id=None, actor_label="operator", details={"kid": kid}
+        )
+        uow.commit()
+    click.echo(f"new signing key {kid} in {path}; running processes sign with it within seconds")
 
 
 @main.group()
@@ -280,6 +286,17 @@ def import_ods(
                 practices_file=practices_file,
                 pcns_file=pcns_file,
                 progress=lambda message: click.echo(message, err=True),
+            )
+            counts = summary.as_dict()
+            audit.record(
+                uow,
+                "ods.imported",
+                actor_id=None,
+                actor_label="operator",
+                organisation_id=summary.federation_id,
+                details={
+                    key: counts[key] for key in ("created", "updated", "unchanged") if key in counts
+                },
             )
             uow.commit()
         except DomainError as exc:

@@ -6,14 +6,14 @@ import time
 from dataclasses import dataclass, field
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy.orm import sessionmaker
 
 from api.auth import keys as signing_keys
 from api.auth.keys import SigningKeys
 from network.access import Principal
 from network.config import Settings
-from network.uow import Dispatcher, UnitOfWork
+from network.uow import Dispatcher, Origin, UnitOfWork
 
 KEY_FILE_CHECK_SECONDS = 5.0
 
@@ -63,7 +63,8 @@ def uow() -> UnitOfWork:
     """The request's unit of work, opened on first use; the app commits it after the view."""
     if "uow" not in g:
         c = commons()
-        g.uow = UnitOfWork(c.session_factory, c.dispatch)
+        channel = "oauth" if request.path.startswith(("/oauth/", "/account/")) else "api"
+        g.uow = UnitOfWork(c.session_factory, c.dispatch, Origin(channel, request.remote_addr))
     return g.uow
 
 

@@ -25,6 +25,7 @@ Chain = Sequence[int]
 @dataclass(frozen=True)
 class Principal:
     person_id: int
+    label: str = ""  # how the audit log names them: their email
     is_superuser: bool = False
     roles: dict[int, Role] = field(default_factory=dict)
     belongs: frozenset[int] = frozenset()
@@ -54,6 +55,7 @@ def load_principal(session: Session, person: Person) -> Principal:
         federations.add(chain[-1])
     return Principal(
         person_id=person.id,
+        label=person.email,
         is_superuser=person.is_superuser,
         roles=roles,
         belongs=frozenset(belongs),
@@ -121,3 +123,20 @@ def visible_organisations(principal: Principal) -> tuple[ColumnElement[bool], tu
         (grandparent, grandparent.id == parent.parent_id),
     )
     return condition, joins
+
+
+def administered_organisations(principal: Principal):
+    """A SELECT of the ids of the organisations the principal administers (not for superusers)."""
+    admin_of = principal.admin_of
+    parent = aliased(Organisation)
+    return (
+        select(Organisation.id)
+        .outerjoin(parent, parent.id == Organisation.parent_id)
+        .where(
+            or_(
+                Organisation.id.in_(admin_of),
+                Organisation.parent_id.in_(admin_of),
+                parent.parent_id.in_(admin_of),
+            )
+        )
+    )

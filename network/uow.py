@@ -26,6 +26,14 @@ class Job:
 Dispatcher = Callable[[Job], None]
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a unit of work comes from, for the audit log: a channel and a client address."""
+
+    channel: str = "system"
+    ip: str | None = None
+
+
 def _discard(_job: Job) -> None:
     return None
 
@@ -37,9 +45,15 @@ class UnitOfWork:
     only then are the collected jobs handed to the dispatcher: a rolled-back change sends nothing.
     """
 
-    def __init__(self, session_factory: sessionmaker, dispatch: Dispatcher = _discard) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker,
+        dispatch: Dispatcher = _discard,
+        origin: Origin | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self._dispatch = dispatch
+        self.origin = origin or Origin()
         self._session: Session | None = None
         self._jobs: list[Job] = []
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from network.config import Settings
 from network.db import make_engine, make_session_factory
-from network.uow import UnitOfWork
+from network.uow import Origin, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -38,4 +38,4 @@ def current() -> Runtime:
 
 def unit_of_work() -> UnitOfWork:
     """A job's own unit of work. Jobs enqueue nothing further here: they are leaves."""
-    return UnitOfWork(current().session_factory)
+    return UnitOfWork(current().session_factory, origin=Origin("worker"))

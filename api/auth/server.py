@@ -177,7 +177,7 @@ class Revocation(RevocationEndpoint):
 
     def revoke_token(self, token, request):
         # Revoking one refresh token ends the whole sign-in it belongs to.
-        signin.revoke_family(uow(), token.row.family_id)
+        signin.revoke(uow(), token.row)
 
 
 def _access_token(client, grant_type, user, scope):

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from network import access
 from network.access import Principal
+from network.audit import services as audit
 from network.errors import Conflict, Forbidden, Invalid, NotFound
 from network.organisations.models import PARENT_KINDS, Organisation, OrganisationKind
 from network.pagination import Page, decode_cursor, page_from_rows
@@ -89,6 +90,15 @@ def create(
     )
     uow.session.add(organisation)
     _flush_unique(uow, ods_code)
+    audit.record_by(
+        uow,
+        principal,
+        "organisation.created",
+        organisation_id=organisation.id,
+        subject_type="organisation",
+        subject_id=organisation.id,
+        details={"kind": kind.value, "name": organisation.name, "parent_id": parent_id},
+    )
     return organisation
 
 
@@ -109,6 +119,16 @@ def update(
     if "parent_id" in changes and changes["parent_id"] != organisation.parent_id:
         _move(uow, principal, organisation, changes["parent_id"])  # type: ignore[arg-type]
     _flush_unique(uow, organisation.ods_code)
+    audit.record_by(
+        uow,
+        principal,
+        "organisation.updated",
+        organisation_id=organisation.id,
+        subject_type="organisation",
+        subject_id=organisation.id,
+        details={key: value for key, value in changes.items() if key != "active"}
+        | ({"active": bool(changes["active"])} if "active" in changes else {}),
+    )
     return organisation
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from network import access
 from network.access import Principal
+from network.audit import services as audit
 from network.errors import Conflict, Forbidden, Invalid, NotFound
 from network.organisations.models import Organisation
 from network.pagination import Page, decode_cursor, page_from_rows
@@ -75,6 +76,16 @@ def create(
     )
     uow.session.add(person)
     uow.session.flush()
+    if is_superuser:
+        audit.record(
+            uow,
+            "person.created_superuser",
+            actor_id=None,
+            actor_label="operator",
+            subject_type="person",
+            subject_id=person.id,
+            details={"email": email},
+        )
     return person
 
 
@@ -149,6 +160,15 @@ def add_member(
     uow.enqueue_after_commit(
         Job("workers.jobs.send_invitation", (person.id, organisation_id), queue="mail")
     )
+    audit.record_by(
+        uow,
+        principal,
+        "member.invited",
+        organisation_id=organisation_id,
+        subject_type="person",
+        subject_id=person.id,
+        details={"email": person.email, "role": role.value},
+    )
     return membership, True
 
 
@@ -157,8 +177,19 @@ def update_member(
 ) -> Membership:
     """Change a member's role (the organisation's administrators)."""
     membership = _membership_to_manage(uow, principal, organisation_id, person_id)
+    previous = membership.role
     membership.role = role
     uow.session.flush()
+    if previous is not role:
+        audit.record_by(
+            uow,
+            principal,
+            "member.role_changed",
+            organisation_id=organisation_id,
+            subject_type="person",
+            subject_id=person_id,
+            details={"from": previous.value, "to": role.value},
+        )
     return membership
 
 
@@ -169,6 +200,15 @@ def remove_member(
     membership = _membership_to_manage(uow, principal, organisation_id, person_id)
     uow.session.delete(membership)
     uow.session.flush()
+    audit.record_by(
+        uow,
+        principal,
+        "member.removed",
+        organisation_id=organisation_id,
+        subject_type="person",
+        subject_id=person_id,
+        details={"email": membership.person.email, "role": membership.role.value},
+    )
     remaining = uow.session.scalar(
         select(Membership.organisation_id).where(Membership.person_id == person_id).limit(1)
     )
@@ -177,7 +217,7 @@ def remove_member(
         signin.revoke_sessions(uow, person_id)
 
 
-def deactivate(uow: UnitOfWork, email: str) -> Person:
+def deactivate(uow: UnitOfWork, email: str, *, actor_label: str = "operator") -> Person:
     """Stop a person signing in or using any token; their content stays."""
     person = find_by_email(uow, email)
     if person is None:
@@ -185,6 +225,15 @@ def deactivate(uow: UnitOfWork, email: str) -> Person:
     person.is_active = False
     signin.revoke_sessions(uow, person.id)
     uow.session.flush()
+    audit.record(
+        uow,
+        "person.deactivated",
+        actor_id=None,
+        actor_label=actor_label,
+        subject_type="person",
+        subject_id=person.id,
+        details={"email": person.email},
+    )
     return person
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from zxcvbn import zxcvbn
 
 from network.db import utcnow
+from network.audit import services as audit
 from network.errors import Conflict, Invalid, NotFound
 from network.people.models import Person
 from network.people.passwords import hash_password, needs_rehash, verify_password
@@ -82,6 +83,15 @@ def create_client(
     )
     uow.session.add(client)
     uow.session.flush()
+    audit.record(
+        uow,
+        "client.created",
+        actor_id=None,
+        actor_label="operator",
+        subject_type="oauth_client",
+        subject_id=client.id,
+        details={"client_id": client.client_id, "name": name, "confidential": confidential},
+    )
     return client, secret
 
 
@@ -98,21 +108,35 @@ def client_secret_matches(client: OAuthClient, secret: str) -> bool:
 
 def authenticate(uow: UnitOfWork, email: str, password: str, code: str | None = None) -> Person:
     """The person with this address and password (and TOTP code, when they use one)."""
-    person = uow.session.scalar(select(Person).where(Person.email == email.strip().lower()))
+    address = email.strip().lower()
+    person = uow.session.scalar(select(Person).where(Person.email == address))
+
+    def failed(reason: str, message: str | None = None) -> SignInFailed:
+        audit.record(
+            uow,
+            "signin.failed",
+            actor_id=person.id if person is not None else None,
+            actor_label=address or "(blank)",
+            details={"reason": reason},
+        )
+        return SignInFailed(message) if message else SignInFailed()
+
     if person is None or not person.is_active or person.password_hash is None:
         verify_password(_DUMMY_HASH, password)
-        raise SignInFailed()
+        raise failed("unknown or inactive account")
     if not verify_password(person.password_hash, password):
-        raise SignInFailed()
+        raise failed("wrong password")
     if person.totp_enabled:
         if not code or not _totp_matches(person, code):
-            raise SignInFailed()
+            raise failed("wrong or missing one-time code")
     elif person.is_superuser:
-        raise SignInFailed(
-            "Superusers must use two-step sign-in: set it up with `commons users mfa EMAIL`."
+        raise failed(
+            "superuser without two-step sign-in",
+            "Superusers must use two-step sign-in: set it up with `commons users mfa EMAIL`.",
         )
     if needs_rehash(person.password_hash):
         person.password_hash = hash_password(password)
+    audit.record(uow, "signin.succeeded", actor_id=person.id, actor_label=person.email)
     return person
 
 
@@ -147,6 +171,7 @@ def set_password(uow: UnitOfWork, person: Person, password: str) -> None:
     check_password_strength(password, person)
     person.password_hash = hash_password(password)
     revoke_sessions(uow, person.id)
+    audit.record(uow, "password.set", actor_id=person.id, actor_label=person.email)
     uow.session.execute(
         update(AccountLink)
         .where(AccountLink.person_id == person.id, AccountLink.used_at.is_(None))
@@ -286,6 +311,14 @@ def usable_refresh_token(uow: UnitOfWork, token: str, client_id: str) -> Refresh
         return None
     if row.rotated_at is not None:
         revoke_family(uow, row.family_id)
+        audit.record(
+            uow,
+            "token.reuse_detected",
+            actor_id=row.person_id,
+            actor_label=f"client {client_id}",
+            subject_type="refresh_token_family",
+            details={"family": row.family_id, "outcome": "every token of the sign-in revoked"},
+        )
         return None
     if row.revoked_at is not None or row.expires_at <= utcnow():
         return None
@@ -298,6 +331,25 @@ def usable_refresh_token(uow: UnitOfWork, token: str, client_id: str) -> Refresh
 def rotate(uow: UnitOfWork, row: RefreshToken) -> None:
     row.rotated_at = utcnow()
     uow.session.flush()
+    audit.record(
+        uow,
+        "token.refreshed",
+        actor_id=row.person_id,
+        actor_label=f"client {row.client_id}",
+        details={"family": row.family_id},
+    )
+
+
+def revoke(uow: UnitOfWork, row: RefreshToken) -> None:
+    """Sign out: the token and every other token of its sign-in stop working."""
+    revoke_family(uow, row.family_id)
+    audit.record(
+        uow,
+        "token.revoked",
+        actor_id=row.person_id,
+        actor_label=f"client {row.client_id}",
+        details={"family": row.family_id},
+    )
 
 
 def revoke_family(uow: UnitOfWork, family_id: str) -> None:
@@ -347,6 +399,7 @@ def confirm_totp(uow: UnitOfWork, person: Person, code: str) -> None:
         raise Invalid("That code is not right; check your device's clock.", field="code")
     person.totp_enabled = True
     uow.session.flush()
+    audit.record(uow, "mfa.enabled", actor_id=person.id, actor_label=person.email)
 
 
 def disable_totp(uow: UnitOfWork, person: Person, code: str) -> None:
@@ -359,6 +412,7 @@ def disable_totp(uow: UnitOfWork, person: Person, code: str) -> None:
     person.totp_enabled = False
     person.totp_secret = None
     uow.session.flush()
+    audit.record(uow, "mfa.disabled", actor_id=person.id, actor_label=person.email)
 
 
 def _totp_matches(person: Person, code: str) -> bool:

@@ -1,0 +1,86 @@
+"""Recording and reading the audit log (in the same transaction as the change it records)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, tuple_
+
+from network import access
+from network.access import Principal
+from network.audit.models import AuditEntry
+from network.errors import Forbidden
+from network.pagination import Page, decode_cursor, page_from_rows
+from network.people.models import Membership
+from network.uow import UnitOfWork
+
+
+def record(
+    uow: UnitOfWork,
+    action: str,
+    *,
+    actor_id: int | None,
+    actor_label: str,
+    organisation_id: int | None = None,
+    subject_type: str | None = None,
+    subject_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Add an entry; it commits or rolls back with the change it describes."""
+    origin = uow.origin
+    entry = AuditEntry(
+        action=action,
+        actor_id=actor_id,
+        actor_label=actor_label[:254],
+        organisation_id=organisation_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        details=details or {},
+        ip=origin.ip,
+        channel=origin.channel,
+    )
+    uow.session.add(entry)
+    return entry
+
+
+def record_by(uow: UnitOfWork, principal: Principal, action: str, **fields: Any) -> AuditEntry:
+    """`record` with the principal as the actor."""
+    return record(uow, action, actor_id=principal.person_id, actor_label=principal.label, **fields)
+
+
+def get_all(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    organisation_id: int | None = None,
+    since: datetime | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> Page[AuditEntry]:
+    """Newest first. Superusers read everything; administrators read the entries of the
+    organisations they administer (and their descendants)."""
+    stmt = select(AuditEntry)
+    if not principal.is_superuser:
+        if not principal.admin_of:
+            raise Forbidden("Only administrators and superusers read the audit log.")
+        administered = access.administered_organisations(principal)
+        members = select(Membership.person_id).where(Membership.organisation_id.in_(administered))
+        stmt = stmt.where(
+            or_(
+                AuditEntry.organisation_id.in_(administered),
+                # Events of no organisation (sign-ins, tokens) of the people they administer.
+                and_(AuditEntry.organisation_id.is_(None), AuditEntry.actor_id.in_(members)),
+            )
+        )
+    if organisation_id is not None:
+        stmt = stmt.where(AuditEntry.organisation_id == organisation_id)
+    if since is not None:
+        stmt = stmt.where(AuditEntry.at >= since)
+    after = decode_cursor(cursor, (str, int))
+    if after is not None:
+        at = datetime.fromisoformat(after[0])
+        stmt = stmt.where(tuple_(AuditEntry.at, AuditEntry.id) < tuple_(at, after[1]))
+    stmt = stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1)
+    rows = list(uow.session.scalars(stmt))
+    return page_from_rows(rows, limit, lambda e: (e.at.isoformat(), e.id))
