@@ -12,8 +12,8 @@ import pyotp
 from sqlalchemy import select, update
 from zxcvbn import zxcvbn
 
-from network.db import utcnow
 from network.audit import services as audit
+from network.db import utcnow
 from network.errors import Conflict, Invalid, NotFound
 from network.people.models import Person
 from network.people.passwords import hash_password, needs_rehash, verify_password
