@@ -14,6 +14,7 @@ from flask_cors import CORS
 from sqlalchemy.orm import sessionmaker
 
 from api import errors, logs
+from api.auth import external as external_issuers
 from api.auth import pages
 from api.auth import server as oauth_server
 from api.auth.protect import authenticate, make_protector, public
@@ -103,6 +104,7 @@ def create_app(
         dispatch=dispatch or make_dispatcher(settings),
     )
     app.extensions["commons"] = state
+    app.extensions["commons_external_issuers"] = external_issuers.parse(settings.oidc_issuers)
     app.extensions["commons_protector"] = make_protector(
         AccessTokenValidator(lambda: state.keys, issuer=settings.issuer, audience=settings.audience)
     )

@@ -10,10 +10,12 @@ from authlib.oauth2 import OAuth2Error
 from flask import current_app, g, request
 from flask_smorest import abort
 
+from api.auth.external import ExternalIssuer, ExternalTokenError, unverified_issuer
 from api.auth.tokens import AccessTokenValidator
-from api.context import uow
+from api.context import commons, uow
 from network.access import load_principal
 from network.people.models import Person
+from network.signin import external
 
 F = TypeVar("F", bound=Callable)
 
@@ -60,21 +62,48 @@ def make_protector(validator: AccessTokenValidator) -> Protector:
 
 
 def authenticate() -> None:
-    """Before each request: every /api/v1 route that is not public needs a valid access token."""
+    """Before each request: every route that is not public needs a valid access token, from
+    this API's own issuer or from a configured external one."""
     if request.method == "OPTIONS" or is_public_endpoint(request.endpoint, request.method):
         return
-    protector: Protector = current_app.extensions["commons_protector"]
-    with protector.acquire() as token:
-        person_id = _subject(token.get("sub"))
-    person = uow().session.get(Person, person_id) if person_id is not None else None
+    external = current_app.extensions["commons_external_issuers"]
+    token = _bearer_token()
+    issuer = unverified_issuer(token) if token else None
+    if issuer is not None and issuer in external and issuer != commons().settings.issuer:
+        person = _external_person(external[issuer], token)
+    else:
+        protector: Protector = current_app.extensions["commons_protector"]
+        with protector.acquire() as claims:
+            person_id = _subject(claims.get("sub"))
+        person = uow().session.get(Person, person_id) if person_id is not None else None
     if person is None or not person.is_active:
-        abort(
-            401,
-            message="The token's subject is not an active person.",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
+        _refuse("The token's subject is not an active person.")
     g.person = person
     g.principal = load_principal(uow().session, person)
+
+
+def _bearer_token() -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _external_person(issuer: ExternalIssuer, token: str) -> Person:
+    try:
+        claims = issuer.verify(token)
+    except ExternalTokenError as error:
+        _refuse(f"The token is not valid for this API: {error}")
+    try:
+        return external.person_for(uow(), claims)
+    except external.NotInvited as refusal:
+        # A 403 rolls the request back; nothing else has happened yet, so commit the record now.
+        uow().rollback()
+        external.record_refusal(uow(), claims, refusal.message)
+        uow().commit()
+        abort(403, message=refusal.message)
+
+
+def _refuse(message: str):
+    abort(401, message=message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
 def _subject(sub: object) -> int | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from network.db import Base, UTCDateTime, utcnow
@@ -87,3 +87,20 @@ class AccountLink(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when a newer link or a password change made this one void before use.
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ExternalIdentity(Base):
+    """A person's account at an external OpenID Connect issuer (NHS CIS2, Entra ID)."""
+
+    __tablename__ = "external_identity"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # CIS2 `nhsid_nrbac_roles` as last seen, for administrators to read. They grant nothing.
+    roles: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,92 @@
+"""People signing in with an external OpenID Connect issuer (NHS CIS2, Microsoft Entra ID):
+matched by a stored (issuer, subject) link or, the first time, by the verified email address of
+a person who has been invited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from network.audit import services as audit
+from network.db import utcnow
+from network.errors import Forbidden
+from network.people.models import Membership, Person
+from network.signin.models import ExternalIdentity
+from network.uow import UnitOfWork
+
+
+class NotInvited(Forbidden):
+    """A valid external identity that maps to no invited, active person."""
+
+
+@dataclass(frozen=True)
+class ExternalClaims:
+    issuer: str
+    subject: str
+    email: str | None
+    email_verified: bool
+    roles: list = field(default_factory=list)
+
+
+def person_for(uow: UnitOfWork, claims: ExternalClaims) -> Person:
+    """The person these verified claims belong to, linking them on first sight."""
+    link = uow.session.scalar(
+        select(ExternalIdentity).where(
+            ExternalIdentity.issuer == claims.issuer, ExternalIdentity.subject == claims.subject
+        )
+    )
+    if link is not None:
+        person = uow.session.get_one(Person, link.person_id)
+        if not person.is_active:
+            raise NotInvited("This account has been deactivated.")
+        link.last_seen_at = utcnow()
+        if claims.roles != link.roles:
+            link.roles = claims.roles
+        return person
+    email = (claims.email or "").strip().lower()
+    person = None
+    if email and claims.email_verified:
+        person = uow.session.scalar(select(Person).where(Person.email == email))
+    invited = (
+        person is not None
+        and person.is_active
+        and uow.session.scalar(
+            select(Membership.organisation_id).where(Membership.person_id == person.id).limit(1)
+        )
+        is not None
+    )
+    if not invited:
+        raise NotInvited(
+            "You have not been invited to Commons: ask an administrator of your practice or PCN "
+            "to invite the email address your NHS account uses."
+        )
+    assert person is not None
+    uow.session.add(
+        ExternalIdentity(
+            person_id=person.id,
+            issuer=claims.issuer,
+            subject=claims.subject,
+            email=email,
+            roles=claims.roles,
+        )
+    )
+    audit.record(
+        uow,
+        "signin.external_linked",
+        actor_id=person.id,
+        actor_label=email,
+        details={"issuer": claims.issuer, "roles": claims.roles},
+    )
+    uow.session.flush()
+    return person
+
+
+def record_refusal(uow: UnitOfWork, claims: ExternalClaims, reason: str) -> None:
+    audit.record(
+        uow,
+        "signin.external_refused",
+        actor_id=None,
+        actor_label=(claims.email or claims.subject)[:254],
+        details={"issuer": claims.issuer, "reason": reason},
+    )
