@@ -19,6 +19,7 @@ from api.auth import pages
 from api.auth import server as oauth_server
 from api.auth.protect import authenticate, make_protector, public
 from api.auth.tokens import AccessTokenValidator
+from api.blueprint import IdConverter, id_parameter_schema
 from api.context import Commons
 from network.config import Settings
 from network.db import make_engine, make_session_factory
@@ -150,7 +151,9 @@ def _register_api(app: Flask) -> None:
     from api import audit, docs, health, organisations, people
     from api.auth import routes as oauth
 
+    app.url_map.converters["id"] = IdConverter
     api = errors.CommonsApi(app)
+    api.register_converter(IdConverter, id_parameter_schema)
     api.spec.components.security_scheme(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RFC 9068 access token)"},

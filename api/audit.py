@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from api.blueprint import MAX_ID, Blueprint
 from api.context import principal, uow
 from api.schemas import Out, PageQuery, UTCDateTime, page_of
 from network.audit import services as audit
@@ -14,7 +14,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Who 
 
 
 class AuditQuery(PageQuery):
-    organisation_id = fields.Integer(validate=validate.Range(min=1))
+    organisation_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     since = fields.AwareDateTime(
         metadata={"description": "Only entries at or after this time (RFC 3339 with offset)."}
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy import text
 
 from api.auth.protect import public
+from api.blueprint import Blueprint
 from api.context import commons, uow
 from api.schemas import StatusSchema
 from workers.queues import connection

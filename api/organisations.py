@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from api.blueprint import MAX_ID, Blueprint
 from api.context import principal, uow
-from api.schemas import In, Out, PageQuery, page_of
+from api.schemas import In, Out, PageQuery, StrictBoolean, StrictInteger, page_of
 from network.organisations import services as organisations
 from network.organisations.models import OrganisationKind
 from network.people import services as people
@@ -41,7 +41,7 @@ class OrganisationSchema(Out):
 
 class OrganisationQuery(PageQuery):
     kind = fields.Enum(OrganisationKind)
-    parent_id = fields.Integer(validate=validate.Range(min=1))
+    parent_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     q = fields.String(
         validate=validate.Length(min=1, max=200),
         metadata={"description": "Part of the name or ODS code, any case."},
@@ -51,9 +51,9 @@ class OrganisationQuery(PageQuery):
 class OrganisationCreateSchema(In):
     kind = fields.Enum(OrganisationKind, required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    parent_id = fields.Integer(
+    parent_id = StrictInteger(
         allow_none=True,
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "Required except for federations."},
     )
     ods_code = ODS_CODE
@@ -62,8 +62,8 @@ class OrganisationCreateSchema(In):
 class OrganisationUpdateSchema(In):
     name = NAME
     ods_code = ODS_CODE
-    parent_id = fields.Integer(validate=validate.Range(min=1))
-    active = fields.Boolean()
+    parent_id = StrictInteger(validate=validate.Range(min=1, max=MAX_ID))
+    active = StrictBoolean()
 
 
 class MemberPersonSchema(Out):
@@ -116,7 +116,7 @@ class Organisations(MethodView):
         return organisations.create(uow(), principal(), **data)
 
 
-@blp.route("/<int:organisation_id>")
+@blp.route("/<id:organisation_id>")
 class OrganisationById(MethodView):
     @blp.doc(operationId="getOrganisation", summary="One organisation.")
     @blp.response(200, OrganisationSchema)
@@ -139,7 +139,7 @@ class OrganisationById(MethodView):
         return organisations.update(uow(), principal(), organisation_id, **changes)
 
 
-@blp.route("/<int:organisation_id>/members")
+@blp.route("/<id:organisation_id>/members")
 class Members(MethodView):
     @blp.doc(
         operationId="listMembers",
@@ -169,7 +169,7 @@ class Members(MethodView):
         return membership, 201 if created else 200
 
 
-@blp.route("/<int:organisation_id>/members/<int:person_id>")
+@blp.route("/<id:organisation_id>/members/<id:person_id>")
 class MemberById(MethodView):
     @blp.doc(operationId="updateMember", summary="Change a member's role (administrators).")
     @blp.arguments(MemberUpdateSchema)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from api.blueprint import Blueprint
 from api.context import principal, uow
-from api.schemas import In, Out
+from api.schemas import In, Out, StrictInteger
 from network.digests import services as digests
 from network.digests.models import DigestContent, Frequency
 from network.organisations.models import OrganisationKind
@@ -50,10 +50,10 @@ class MeUpdateSchema(In):
 
 class DigestPreferenceSchema(Out):
     frequency = fields.Enum(Frequency)
-    weekday = fields.Integer(
+    weekday = StrictInteger(
         validate=validate.Range(min=0, max=6), metadata={"description": "0 is Monday."}
     )
-    hour = fields.Integer(validate=validate.Range(min=0, max=23))
+    hour = StrictInteger(validate=validate.Range(min=0, max=23))
     timezone = fields.String(
         validate=validate.Length(min=1, max=64), metadata={"example": "Europe/London"}
     )

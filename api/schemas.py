@@ -44,6 +44,27 @@ class Query(ma.Schema):
         unknown = ma.EXCLUDE
 
 
+class StrictInteger(fields.Integer):
+    """A JSON integer: not a float, not a string, not a boolean."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean: true or false, nothing that merely looks like one."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class UTCDateTime(fields.DateTime):
     """RFC 3339 in UTC with a `Z`, e.g. 2026-11-22T09:30:00Z."""
 

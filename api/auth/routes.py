@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from api.auth.protect import public
+from api.blueprint import Blueprint
 from api.context import commons
 from api.schemas import Out
 

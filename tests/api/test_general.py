@@ -167,3 +167,11 @@ def test_list_requests_issue_a_constant_number_of_statements(client, net, auth, 
             )
         counts[limit] = counter.count
     assert counts[1] == counts[100]
+
+
+def test_a_write_without_a_body_is_422_but_an_empty_object_is_fine(client, net, auth):
+    headers = auth(net.members["practice1"])
+    missing = client.patch("/api/v1/me", headers=headers)
+    assert missing.status_code == 422
+    assert "body" in str(missing.get_json()["errors"])
+    assert client.patch("/api/v1/me", json={}, headers=headers).status_code == 200

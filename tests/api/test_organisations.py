@@ -207,3 +207,12 @@ def test_a_member_may_not_manage_members(client, net, auth):
         ).status_code
         == 403
     )
+
+
+def test_ids_beyond_the_id_range_are_404_or_422_never_500(client, net, auth):
+    headers = auth(net.admins["fed_a"])
+    huge = 2**63
+    assert client.get(f"/api/v1/organisations/{huge}", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/organisations?parent_id={huge}", headers=headers).status_code == 422
+    body = {"kind": "practice", "name": "X", "parent_id": huge}
+    assert client.post("/api/v1/organisations", json=body, headers=headers).status_code == 422
