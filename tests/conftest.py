@@ -26,13 +26,15 @@ def _worker(config) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory, request) -> str:
+def database_url(tmp_path_factory, request):
     raw = os.environ.get("TEST_DATABASE_URL")
     worker = _worker(request.config)
     if not raw:
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / f'commons-{worker}.db'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / f'commons-{worker}.db'}"
+        return
     url = make_url(_database_url(raw))
-    name = f"{url.database or 'commons'}_test_{worker}"
+    # One database per run and worker: runs side by side on one server do not collide.
+    name = f"{url.database or 'commons'}_test_{worker}_{os.getpid()}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -40,9 +42,10 @@ def database_url(tmp_path_factory, request) -> str:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
         pytest.exit(f"TEST_DATABASE_URL is set but PostgreSQL does not answer: {exc}", returncode=3)
-    finally:
-        admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +66,7 @@ def engine(database_url):
     engine = make_engine(database_url)
     migrate.upgrade(database_url)
     yield engine
-    engine.dispose()
+    engine.dispose()  # before the database is dropped
 
 
 @pytest.fixture
