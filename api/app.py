@@ -44,8 +44,11 @@ log = logging.getLogger("commons.app")
 class ORJSONProvider(DefaultJSONProvider):
     """orjson for every JSON body: faster, and strict about what it serialises."""
 
+    # Validation errors key list items by index: integers.
+    OPTIONS = orjson.OPT_NON_STR_KEYS
+
     def dumps(self, obj, **kwargs) -> str:
-        return orjson.dumps(obj, default=self.default).decode()
+        return orjson.dumps(obj, default=self.default, option=self.OPTIONS).decode()
 
     def loads(self, s, **kwargs):
         return orjson.loads(s)
@@ -53,7 +56,8 @@ class ORJSONProvider(DefaultJSONProvider):
     def response(self, *args, **kwargs) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
         return self._app.response_class(
-            orjson.dumps(obj, default=self.default), mimetype="application/json"
+            orjson.dumps(obj, default=self.default, option=self.OPTIONS),
+            mimetype="application/json",
         )
 
 
@@ -148,7 +152,7 @@ def _instance_secret(settings: Settings) -> str:
 
 
 def _register_api(app: Flask) -> None:
-    from api import audit, docs, health, organisations, people
+    from api import audit, docs, health, moderation, organisations, people, problems
     from api.auth import routes as oauth
 
     app.url_map.converters["id"] = IdConverter
@@ -158,7 +162,15 @@ def _register_api(app: Flask) -> None:
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RFC 9068 access token)"},
     )
-    for blueprint in (health.blp, oauth.blp, people.blp, organisations.blp, audit.blp):
+    for blueprint in (
+        health.blp,
+        oauth.blp,
+        people.blp,
+        organisations.blp,
+        problems.blp,
+        moderation.blp,
+        audit.blp,
+    ):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.blp)
     spec_view = app.view_functions["api-docs.openapi_json"]

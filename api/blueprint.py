@@ -23,12 +23,33 @@ def id_parameter_schema(_converter) -> dict:
     return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class BodyRequiredParser(FlaskParser):
+    """Insists on a body where one is required, and refuses NUL characters anywhere (no
+    database stores them in text)."""
+
     def load_json(self, req, schema):
         data = super().load_json(req, schema)
         if data is core.missing:
             # A PATCH with `{}` changes nothing; a PATCH with no body at all is a mistake.
             raise ma.ValidationError({"json": ["A JSON body (application/json) is required."]})
+        if _has_nul(data):
+            raise ma.ValidationError({"json": ["Text must not contain NUL characters."]})
+        return data
+
+    def load_querystring(self, req, schema):
+        data = super().load_querystring(req, schema)
+        if _has_nul(list(req.args.items(multi=True))):
+            raise ma.ValidationError({"query": ["Text must not contain NUL characters."]})
         return data
 
 

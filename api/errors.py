@@ -9,11 +9,18 @@ from flask_smorest import Api
 from werkzeug.exceptions import default_exceptions
 
 from api.schemas import ErrorSchema
-from network.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from network.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+)
 
 log = logging.getLogger("commons.errors")
 
-_STATUS = {NotFound: 404, Forbidden: 403, Invalid: 422, Conflict: 409}
+_STATUS = {PreconditionFailed: 412, NotFound: 404, Forbidden: 403, Invalid: 422, Conflict: 409}
 
 
 class CommonsApi(Api):
@@ -24,6 +31,9 @@ class CommonsApi(Api):
     def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)
         payload.setdefault("message", error.description or error.name)
+        # Keep the headers werkzeug sets (405's Allow); the body, and so its type, is ours.
+        own = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        headers = own | dict(headers or {})
         if code >= 500:
             log.error("unhandled error", exc_info=getattr(error, "original_exception", None))
         return payload, code, headers

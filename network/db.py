@@ -79,8 +79,10 @@ def make_session_factory(engine: Engine) -> sessionmaker:
 
 def load_models() -> None:
     """Import every model module so the metadata is complete (migrations, schema checks)."""
+    from network.activity import models as _activity  # noqa: F401
     from network.audit import models as _audit  # noqa: F401
     from network.digests import models as _digests  # noqa: F401
     from network.organisations import models as _organisations  # noqa: F401
     from network.people import models as _people  # noqa: F401
+    from network.problems import models as _problems  # noqa: F401
     from network.signin import models as _signin  # noqa: F401

@@ -27,3 +27,7 @@ class Invalid(DomainError):
 
 class Conflict(DomainError):
     """The change clashes with the current state."""
+
+
+class PreconditionFailed(Conflict):
+    """The thing changed since the caller read it (If-Match)."""

@@ -6,6 +6,14 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
+# Made by migrations for one backend only (PostgreSQL full-text search), so not in the models.
+MIGRATION_ONLY_INDEXES = frozenset({"ix_problem_search"})
+
+
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Autogenerate and schema checks leave the migration-only indexes alone."""
+    return not (type_ == "index" and name in MIGRATION_ONLY_INDEXES)
+
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
     config = Config()

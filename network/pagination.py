@@ -7,6 +7,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from network.errors import Invalid
@@ -28,26 +29,39 @@ def encode_cursor(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+_LIMIT = 2**63
+
+
 def decode_cursor(cursor: str | None, types: Sequence[type]) -> tuple[Any, ...] | None:
-    """The key a cursor carries, checked against the types the list orders by."""
+    """The key a cursor carries, checked against the types the list orders by (`int`, `str`,
+    or `datetime`, carried as ISO 8601 text with an offset)."""
     if cursor is None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        if not isinstance(key, list) or len(key) != len(types):
+            raise ValueError("wrong shape")
+        return tuple(_value(v, t) for v, t in zip(key, types, strict=True))
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise Invalid(
             "The cursor is not one this list gave out.", field="cursor", location="query"
         ) from None
-    if (
-        not isinstance(key, list)
-        or len(key) != len(types)
-        or not all(
-            isinstance(v, t) and not isinstance(v, bool) for v, t in zip(key, types, strict=True)
-        )
-    ):
-        raise Invalid("The cursor is not one this list gave out.", field="cursor", location="query")
-    return tuple(key)
+
+
+def _value(value: Any, kind: type) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("booleans are not keys")
+    if kind is int and isinstance(value, int) and -_LIMIT < value < _LIMIT:
+        return value
+    if kind is str and isinstance(value, str) and "\x00" not in value:
+        return value
+    if kind is datetime and isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive time")
+        return parsed
+    raise ValueError("wrong type")
 
 
 def page_from_rows(rows: list[T], limit: int, key: Callable[[T], Sequence[Any]]) -> Page[T]:

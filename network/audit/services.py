@@ -77,10 +77,9 @@ def get_all(
         stmt = stmt.where(AuditEntry.organisation_id == organisation_id)
     if since is not None:
         stmt = stmt.where(AuditEntry.at >= since)
-    after = decode_cursor(cursor, (str, int))
+    after = decode_cursor(cursor, (datetime, int))
     if after is not None:
-        at = datetime.fromisoformat(after[0])
-        stmt = stmt.where(tuple_(AuditEntry.at, AuditEntry.id) < tuple_(at, after[1]))
+        stmt = stmt.where(tuple_(AuditEntry.at, AuditEntry.id) < tuple_(*after))
     stmt = stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1)
     rows = list(uow.session.scalars(stmt))
     return page_from_rows(rows, limit, lambda e: (e.at.isoformat(), e.id))

@@ -147,7 +147,7 @@ def add_member(
         person = create(
             uow,
             email=email,
-            name=name or email.split("@", 1)[0],
+            name=name or email.split("@", 1)[0][:200],
             staff_group=staff_group or StaffGroup.other,
         )
     membership = _membership(uow, organisation_id, person.id)

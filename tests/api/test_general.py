@@ -175,3 +175,40 @@ def test_a_write_without_a_body_is_422_but_an_empty_object_is_fine(client, net, 
     assert missing.status_code == 422
     assert "body" in str(missing.get_json()["errors"])
     assert client.patch("/api/v1/me", json={}, headers=headers).status_code == 200
+
+
+def test_a_wrong_method_names_the_allowed_ones(client):
+    response = client.delete("/healthz")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}
+
+
+def test_nul_characters_are_refused_everywhere(client, net, auth):
+    headers = auth(net.members["practice1"])
+    assert client.patch("/api/v1/me", json={"name": "a\x00b"}, headers=headers).status_code == 422
+    assert client.get("/api/v1/organisations?q=a%00b", headers=headers).status_code == 422
+
+
+def test_cursors_with_huge_numbers_or_bad_times_are_422(client, net, auth):
+    import base64
+
+    def cursor(key):
+        return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+    headers = auth(net.admins["fed_a"])
+    big = cursor(["A", 2**63])
+    assert client.get(f"/api/v1/organisations?cursor={big}", headers=headers).status_code == 422
+    bad_time = cursor(["not a date", 1])
+    assert client.get(f"/api/v1/audit?cursor={bad_time}", headers=headers).status_code == 422
+
+
+def test_a_long_email_without_a_name_is_invited_with_a_short_name(client, net, auth):
+    email = "a" * 230 + "@example.org"
+    response = client.post(
+        f"/api/v1/organisations/{net.practice1.id}/members",
+        json={"email": email, "role": "member"},
+        headers=auth(net.admins["practice1"]),
+    )
+    assert response.status_code in (201, 422)
+    if response.status_code == 201:
+        assert len(response.get_json()["person"]["name"]) <= 200

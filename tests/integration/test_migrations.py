@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from network.db import Base, load_models
-from network.migrate import alembic_config
+from network.migrate import alembic_config, include_name
 
 
 def test_migrations_have_a_single_head():
@@ -16,7 +16,9 @@ def test_migrations_have_a_single_head():
 def test_models_match_the_migrated_schema(engine):
     load_models()
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == [], f"models and migrations differ: {differences}"
 

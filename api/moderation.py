@@ -1,0 +1,161 @@
+"""Moderation of problem boards, and the activity feed."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from marshmallow import fields, validate
+
+from api.blueprint import Blueprint
+from api.context import principal, uow
+from api.problems import ID, BoardSchema, NamedSchema, ProblemDetailSchema, _with_etag
+from api.schemas import In, Out, PageQuery, StrictInteger, UTCDateTime, page_of
+from network.activity import services as activity
+from network.problems import moderation, queries
+from network.problems.models import ReportStatus
+
+blp = Blueprint(
+    "moderation",
+    __name__,
+    url_prefix="/api/v1",
+    description="Reports, hiding, redaction, activity.",
+)
+
+
+class ReportInSchema(In):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    comment_id = StrictInteger(**ID)
+
+
+class ReportSchema(Out):
+    id = fields.Integer()
+    board_id = fields.Integer()
+    problem_id = fields.Integer()
+    comment_id = fields.Integer(allow_none=True)
+    reason = fields.String()
+    status = fields.Enum(ReportStatus)
+    created_at = UTCDateTime()
+
+
+class ReportQuery(PageQuery):
+    organisation_id = fields.Integer(**ID)
+    status = fields.Enum(ReportStatus)
+
+
+class ReportUpdateSchema(In):
+    status = fields.Enum(ReportStatus, required=True)
+
+
+class RedactionInSchema(In):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    replacement = fields.String(
+        load_default=moderation.DEFAULT_REPLACEMENT, validate=validate.Length(max=100)
+    )
+
+
+class RedactionSchema(Out):
+    places = fields.Integer(metadata={"description": "How many stored texts changed."})
+
+
+class ActivitySchema(Out):
+    id = fields.Integer()
+    at = UTCDateTime()
+    verb = fields.String(metadata={"example": "posted"})
+    board = fields.Nested(BoardSchema)
+    subject_type = fields.String()
+    subject_id = fields.Integer()
+    problem_id = fields.Integer(allow_none=True)
+    summary = fields.String()
+    actor = fields.Nested(
+        NamedSchema, allow_none=True, metadata={"description": "Null when anonymous."}
+    )
+    practice = fields.Nested(NamedSchema, allow_none=True)
+
+
+class ActivityQuery(PageQuery):
+    organisation_id = fields.Integer(**ID)
+    since = fields.AwareDateTime()
+
+
+@blp.route("/problems/<id:problem_id>/reports")
+class Reports(MethodView):
+    @blp.doc(operationId="reportProblem", summary="Report a problem or one of its comments.")
+    @blp.arguments(ReportInSchema)
+    @blp.response(201, ReportSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, data, problem_id):
+        return moderation.report(uow(), principal(), problem_id, **data)
+
+
+@blp.route("/reports")
+class ReportList(MethodView):
+    @blp.doc(operationId="listReports", summary="Reports on the boards you moderate, newest first.")
+    @blp.arguments(ReportQuery, location="query", as_kwargs=True)
+    @blp.response(200, page_of(ReportSchema))
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    def get(self, limit, cursor=None, **filters):
+        return moderation.get_reports(uow(), principal(), limit=limit, cursor=cursor, **filters)
+
+
+@blp.route("/reports/<id:report_id>")
+class ReportById(MethodView):
+    @blp.doc(operationId="updateReport", summary="Resolve, dismiss or reopen a report.")
+    @blp.arguments(ReportUpdateSchema)
+    @blp.response(200, ReportSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def patch(self, data, report_id):
+        return moderation.set_report_status(uow(), principal(), report_id, data["status"])
+
+
+@blp.route("/problems/<id:problem_id>/hide")
+class Hide(MethodView):
+    @blp.doc(
+        operationId="hideProblem", summary="Hide a problem from all but the board's administrators."
+    )
+    @blp.response(200, ProblemDetailSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, problem_id):
+        moderation.set_hidden(uow(), principal(), problem_id, True)
+        return _with_etag(queries.get(uow(), principal(), problem_id))
+
+
+@blp.route("/problems/<id:problem_id>/unhide")
+class Unhide(MethodView):
+    @blp.doc(operationId="unhideProblem", summary="Show a hidden problem again.")
+    @blp.response(200, ProblemDetailSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, problem_id):
+        moderation.set_hidden(uow(), principal(), problem_id, False)
+        return _with_etag(queries.get(uow(), principal(), problem_id))
+
+
+@blp.route("/problems/<id:problem_id>/redactions")
+class Redactions(MethodView):
+    @blp.doc(
+        operationId="redactProblem",
+        summary="Replace a text wherever it is stored: problem, comments, history, activity.",
+    )
+    @blp.arguments(RedactionInSchema)
+    @blp.response(200, RedactionSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, data, problem_id):
+        return {"places": moderation.redact(uow(), principal(), problem_id, **data)}
+
+
+@blp.route("/activity")
+class ActivityFeed(MethodView):
+    @blp.doc(operationId="listActivity", summary="What happened on the boards you can read.")
+    @blp.arguments(ActivityQuery, location="query", as_kwargs=True)
+    @blp.response(200, page_of(ActivitySchema))
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    def get(self, limit, cursor=None, **filters):
+        return activity.get_all(uow(), principal(), limit=limit, cursor=cursor, **filters)

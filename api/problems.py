@@ -1,0 +1,267 @@
+"""Problem boards: problems, "we have this too", comments and ideas, moderation, activity."""
+
+from __future__ import annotations
+
+import re
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import abort
+from marshmallow import fields, validate
+
+from api.blueprint import MAX_ID, Blueprint
+from api.context import principal, uow
+from api.schemas import In, Out, PageQuery, StrictInteger, UTCDateTime, page_of
+from network.activity.models import Anonymity
+from network.organisations.models import Organisation, OrganisationKind
+from network.problems import queries, services
+from network.problems.models import CommentKind, ProblemStatus
+
+blp = Blueprint("problems", __name__, url_prefix="/api/v1", description="Problem boards.")
+
+ID = {"validate": validate.Range(min=1, max=MAX_ID)}
+TEXT = validate.Length(min=1, max=50_000)
+TAG = fields.String(validate=validate.Length(min=1, max=40))
+
+
+class BoardSchema(Out):
+    id = fields.Integer()
+    kind = fields.Enum(OrganisationKind)
+    name = fields.String()
+
+
+class NamedSchema(Out):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class ProblemSchema(Out):
+    id = fields.Integer(attribute="problem.id")
+    board = fields.Nested(BoardSchema)
+    title = fields.String(attribute="problem.title")
+    excerpt = fields.String()
+    tags = fields.List(fields.String(), attribute="problem.tags")
+    status = fields.Enum(ProblemStatus, attribute="problem.status")
+    author = fields.Nested(
+        NamedSchema, allow_none=True, metadata={"description": "Null when anonymous."}
+    )
+    practice = fields.Nested(
+        NamedSchema, allow_none=True, metadata={"description": "Null when practice-anonymous."}
+    )
+    anonymity = fields.Enum(Anonymity, attribute="problem.anonymity")
+    affected_count = fields.Integer(attribute="problem.affected_count")
+    comment_count = fields.Integer(attribute="problem.comment_count")
+    created_at = UTCDateTime(attribute="problem.created_at")
+    updated_at = UTCDateTime(attribute="problem.updated_at")
+    can_edit = fields.Boolean(metadata={"description": "The caller may edit it."})
+
+
+class ProblemDetailSchema(ProblemSchema):
+    body = fields.String(attribute="problem.body", metadata={"description": "Markdown."})
+    body_html = fields.String(attribute="problem.body_html", metadata={"description": "Sanitised."})
+    hidden = fields.Boolean(attribute="problem.hidden")
+    accepted_comment_id = fields.Integer(attribute="problem.accepted_comment_id", allow_none=True)
+
+
+class ProblemQuery(PageQuery):
+    board_id = fields.Integer(**ID)
+    status = fields.Enum(ProblemStatus)
+    tag = fields.String(validate=validate.Length(min=1, max=40))
+    q = fields.String(validate=validate.Length(min=1, max=200))
+    sort = fields.String(load_default="hot", validate=validate.OneOf(queries.SORTS))
+
+
+class ProblemCreateSchema(In):
+    board_id = StrictInteger(required=True, **ID)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = fields.String(required=True, validate=TEXT)
+    tags = fields.List(TAG, validate=validate.Length(max=10))
+    anonymity = fields.Enum(Anonymity, load_default=Anonymity.none)
+
+
+class ProblemUpdateSchema(In):
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    body = fields.String(validate=TEXT)
+    tags = fields.List(TAG, validate=validate.Length(max=10))
+    status = fields.Enum(ProblemStatus)
+
+
+class AffectedInSchema(In):
+    note = fields.String(validate=validate.Length(max=2000), allow_none=True)
+
+
+class AffectedSchema(Out):
+    practice = fields.Nested(NamedSchema)
+    note = fields.String(allow_none=True)
+    created_at = UTCDateTime()
+
+
+class CommentSchema(Out):
+    id = fields.Integer(attribute="comment.id")
+    kind = fields.Enum(CommentKind, attribute="comment.kind")
+    body = fields.String(attribute="comment.body")
+    body_html = fields.String(attribute="comment.body_html")
+    author = fields.Nested(NamedSchema, allow_none=True)
+    practice = fields.Nested(NamedSchema, allow_none=True)
+    anonymity = fields.Enum(Anonymity, attribute="comment.anonymity")
+    accepted = fields.Boolean(attribute="comment.accepted")
+    created_at = UTCDateTime(attribute="comment.created_at")
+
+
+class CommentInSchema(In):
+    body = fields.String(required=True, validate=TEXT)
+    kind = fields.Enum(CommentKind, load_default=CommentKind.comment)
+    anonymity = fields.Enum(Anonymity, load_default=Anonymity.none)
+
+
+def _etag(view) -> str:
+    return f'"{view.problem.id}-{view.problem.version}"'
+
+
+def _with_etag(view, status: int = 200):
+    return view, status, {"ETag": _etag(view)}
+
+
+def _if_match(problem_id: int) -> int:
+    """The version the client edits, from If-Match: 428 without it, 412 when it is stale."""
+    header = request.headers.get("If-Match")
+    if not header:
+        abort(428, message="Send the problem's ETag in If-Match to edit it.")
+    match = re.fullmatch(r'(?:W/)?"(\d+)-(\d+)"', header.strip())
+    if match is None or int(match.group(1)) != problem_id:
+        abort(412, message="If-Match does not match the problem's current ETag.")
+    return int(match.group(2))
+
+
+@blp.route("/problems")
+class Problems(MethodView):
+    @blp.doc(operationId="listProblems", summary="Problems on every board you can read.")
+    @blp.arguments(ProblemQuery, location="query", as_kwargs=True)
+    @blp.response(200, page_of(ProblemSchema))
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    def get(self, limit, cursor=None, **filters):
+        return queries.get_all(uow(), principal(), limit=limit, cursor=cursor, **filters)
+
+    @blp.doc(
+        operationId="createProblem", summary="Post a problem; your practice counts as affected."
+    )
+    @blp.arguments(ProblemCreateSchema)
+    @blp.response(201, ProblemDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, data):
+        problem = services.create(uow(), principal(), **data)
+        return _with_etag(queries.get(uow(), principal(), problem.id), 201)
+
+
+@blp.route("/problems/<id:problem_id>")
+class ProblemById(MethodView):
+    @blp.doc(operationId="getProblem", summary="One problem, with its body.")
+    @blp.response(200, ProblemDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, problem_id):
+        return _with_etag(queries.get(uow(), principal(), problem_id))
+
+    @blp.doc(
+        operationId="updateProblem",
+        summary="Edit a problem (its author or the board's administrators); needs If-Match.",
+        parameters=[
+            {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+        ],
+    )
+    @blp.arguments(ProblemUpdateSchema)
+    @blp.response(200, ProblemDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(412, response="PRECONDITION_FAILED")
+    @blp.alt_response(428, response="PRECONDITION_REQUIRED")
+    def patch(self, changes, problem_id):
+        queries.get(uow(), principal(), problem_id)
+        version = _if_match(problem_id)
+        services.update(uow(), principal(), problem_id, if_match=version, **changes)
+        return _with_etag(queries.get(uow(), principal(), problem_id))
+
+    @blp.doc(operationId="deleteProblem", summary="Remove a problem (kept for the audit).")
+    @blp.response(204)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(
+        409, response="CONFLICT", description="It has comments: ask an administrator."
+    )
+    def delete(self, problem_id):
+        services.delete_problem(uow(), principal(), problem_id)
+
+
+@blp.route("/problems/<id:problem_id>/affected")
+class Affected(MethodView):
+    @blp.doc(operationId="listAffected", summary="The practices that have this problem too.")
+    @blp.arguments(PageQuery, location="query", as_kwargs=True)
+    @blp.response(200, page_of(AffectedSchema))
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, problem_id, limit, cursor=None):
+        return queries.get_affected(uow(), principal(), problem_id, limit=limit, cursor=cursor)
+
+    @blp.doc(
+        operationId="signalAffected",
+        summary="\u201cWe have this too\u201d for your practice (201 the first time, 200 after).",
+    )
+    @blp.arguments(AffectedInSchema)
+    @blp.response(201, AffectedSchema)
+    @blp.alt_response(200, schema=AffectedSchema, description="Your practice had already said so.")
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN", description="You are not in a practice.")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def put(self, data, problem_id):
+        signal, created = services.signal_affected(uow(), principal(), problem_id, **data)
+        practice = uow().session.get_one(Organisation, signal.practice_id)
+        body = {"practice": practice, "note": signal.note, "created_at": signal.created_at}
+        return body, 201 if created else 200
+
+    @blp.doc(operationId="withdrawAffected", summary="Withdraw your practice's signal.")
+    @blp.response(204)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="The author's own practice.")
+    def delete(self, problem_id):
+        services.withdraw_affected(uow(), principal(), problem_id)
+
+
+@blp.route("/problems/<id:problem_id>/comments")
+class Comments(MethodView):
+    @blp.doc(operationId="listComments", summary="Comments and ideas, oldest first.")
+    @blp.arguments(PageQuery, location="query", as_kwargs=True)
+    @blp.response(200, page_of(CommentSchema))
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, problem_id, limit, cursor=None):
+        return queries.get_comments(uow(), principal(), problem_id, limit=limit, cursor=cursor)
+
+    @blp.doc(operationId="createComment", summary="Comment, or propose an idea.")
+    @blp.arguments(CommentInSchema)
+    @blp.response(201, CommentSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, data, problem_id):
+        comment = services.add_comment(uow(), principal(), problem_id, **data)
+        return queries.comment_view(uow(), principal(), problem_id, comment.id)
+
+
+@blp.route("/problems/<id:problem_id>/comments/<id:comment_id>/accept")
+class AcceptIdea(MethodView):
+    @blp.doc(
+        operationId="acceptIdea",
+        summary="Accept an idea: the problem is solved (its author or the board's administrators).",
+    )
+    @blp.response(200, CommentSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="Not an idea.")
+    def post(self, problem_id, comment_id):
+        services.accept_idea(uow(), principal(), problem_id, comment_id)
+        return queries.comment_view(uow(), principal(), problem_id, comment_id)

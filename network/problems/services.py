@@ -1,0 +1,382 @@
+"""Changing problems: posting, editing, "we have this too", comments and ideas."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.exc import IntegrityError
+
+from network import access
+from network.access import Principal
+from network.activity import services as activity
+from network.activity.models import Anonymity
+from network.db import utcnow
+from network.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from network.organisations.models import Organisation, OrganisationKind
+from network.people.models import Membership
+from network.problems import queries
+from network.problems.models import (
+    AffectedPractice,
+    Comment,
+    CommentKind,
+    Problem,
+    ProblemRevision,
+    ProblemStatus,
+    ProblemTag,
+)
+from network.safety import refuse_nhs_numbers, render_markdown
+from network.text import clean_name
+from network.uow import UnitOfWork
+
+
+def practice_of(uow: UnitOfWork, principal: Principal, board_id: int) -> int | None:
+    """The practice a person acts for on a board: the board itself when it is their practice,
+    else their practice under it (the first, by id)."""
+    practices = (
+        uow.session.execute(
+            select(Organisation.id)
+            .join(Membership, Membership.organisation_id == Organisation.id)
+            .where(
+                Membership.person_id == principal.person_id,
+                Organisation.kind == OrganisationKind.practice,
+            )
+            .order_by(Organisation.id)
+        )
+        .scalars()
+        .all()
+    )
+    if board_id in practices:
+        return board_id
+    for practice_id in practices:
+        chain = access.chain_of(uow.session, practice_id) or []
+        if board_id in chain:
+            return practice_id
+    return practices[0] if practices else None
+
+
+def _tags(tags: list[str] | None) -> list[str]:
+    cleaned = []
+    for tag in tags or []:
+        tag = " ".join(tag.split()).lower()
+        if tag and tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > 10:
+        raise Invalid("At most 10 tags.", field="tags")
+    return cleaned
+
+
+def _set_tags(uow: UnitOfWork, problem: Problem, tags: list[str]) -> None:
+    uow.session.execute(delete(ProblemTag).where(ProblemTag.problem_id == problem.id))
+    uow.session.add_all(ProblemTag(problem_id=problem.id, tag=t) for t in tags)
+    problem.tags = tags
+
+
+def create(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    board_id: int,
+    title: str,
+    body: str,
+    tags: list[str] | None = None,
+    anonymity: Anonymity = Anonymity.none,
+) -> Problem:
+    """Post a problem on a board the principal reads; their practice counts as affected."""
+    anonymity = Anonymity(anonymity)
+    chain = access.chain_of(uow.session, board_id)
+    if chain is None or not access.can_see_organisation(principal, chain):
+        raise NotFound(f"Board {board_id} not found.", field="board_id")
+    if not access.can_read_board(principal, board_id):
+        raise Forbidden("You can only post on the boards of organisations you belong to.")
+    title = clean_name(title, field="title")
+    tags = _tags(tags)
+    refuse_nhs_numbers([("title", title), ("body", body), ("tags", " ".join(tags))])
+    practice_id = practice_of(uow, principal, board_id)
+    if anonymity is Anonymity.practice and practice_id is None:
+        anonymity = Anonymity.person  # there is no practice to hide
+    now = utcnow()
+    problem = Problem(
+        board_id=board_id,
+        author_id=principal.person_id,
+        author_practice_id=practice_id,
+        anonymity=anonymity,
+        title=title,
+        body=body,
+        body_html=render_markdown(body),
+        tags=tags,
+        affected_count=1 if practice_id else 0,
+        created_at=now,
+        updated_at=now,
+        last_activity_at=now,
+    )
+    uow.session.add(problem)
+    uow.session.flush()
+    _set_tags(uow, problem, tags)
+    if practice_id:
+        uow.session.add(
+            AffectedPractice(
+                problem_id=problem.id, practice_id=practice_id, signalled_by_id=principal.person_id
+            )
+        )
+    _activity(uow, principal, problem, "posted", "problem", problem.id, f"posted “{title}”")
+    uow.session.flush()
+    return problem
+
+
+def update(
+    uow: UnitOfWork,
+    principal: Principal,
+    problem_id: int,
+    *,
+    if_match: int,
+    **changes: object,
+) -> Problem:
+    """Edit a problem (its author or the board's moderators), if it has not changed meanwhile."""
+    view = queries.get(uow, principal, problem_id)
+    problem = view.problem
+    if not view.can_edit:
+        raise Forbidden("Only the author and the board's administrators may edit this problem.")
+    if problem.version != if_match:
+        raise PreconditionFailed("The problem changed since you read it; reload and try again.")
+    title = clean_name(str(changes["title"]), field="title") if "title" in changes else None
+    body = changes.get("body")
+    tags = _tags(changes["tags"]) if "tags" in changes else None  # type: ignore[arg-type]
+    refuse_nhs_numbers([("title", title), ("body", body), ("tags", " ".join(tags or []))])
+    if (title is not None and title != problem.title) or (
+        body is not None and body != problem.body
+    ):
+        uow.session.add(
+            ProblemRevision(
+                problem_id=problem.id,
+                editor_id=principal.person_id,
+                title=problem.title,
+                body=problem.body,
+            )
+        )
+        problem.title = title or problem.title
+        if body is not None:
+            problem.body = str(body)
+            problem.body_html = render_markdown(problem.body)
+        _activity(
+            uow, principal, problem, "edited", "problem", problem.id, f"edited “{problem.title}”"
+        )
+    if tags is not None:
+        _set_tags(uow, problem, tags)
+    if "status" in changes and changes["status"] != problem.status:
+        problem.status = ProblemStatus(changes["status"])
+        _activity(
+            uow,
+            principal,
+            problem,
+            "status_changed",
+            "problem",
+            problem.id,
+            f"marked “{problem.title}” {problem.status.value.replace('_', ' ')}",
+        )
+    problem.version += 1
+    problem.updated_at = problem.last_activity_at = utcnow()
+    uow.session.flush()
+    return problem
+
+
+def delete_problem(uow: UnitOfWork, principal: Principal, problem_id: int) -> None:
+    """Soft-delete: the author while nobody has commented, or the board's moderators."""
+    view = queries.get(uow, principal, problem_id)
+    problem = view.problem
+    moderator = queries.can_moderate(uow, principal, problem.board_id)
+    if not moderator:
+        if problem.author_id != principal.person_id:
+            raise Forbidden("Only the author and the board's administrators may delete it.")
+        if problem.comment_count:
+            raise Conflict("It has comments now: ask the board's administrators to remove it.")
+    problem.deleted_at = utcnow()
+    _activity(
+        uow, principal, problem, "deleted", "problem", problem.id, f"removed “{problem.title}”"
+    )
+    uow.session.flush()
+
+
+def signal_affected(
+    uow: UnitOfWork, principal: Principal, problem_id: int, *, note: str | None = None
+) -> tuple[AffectedPractice, bool]:
+    """ "We have this too" for the principal's practice: idempotent, one per practice, safe
+    under concurrent requests (the primary key decides). Returns (signal, created)."""
+    problem = queries.get(uow, principal, problem_id).problem
+    practice_id = practice_of(uow, principal, problem.board_id)
+    if practice_id is None:
+        raise Forbidden("Only people of a practice can say their practice has this too.")
+    refuse_nhs_numbers([("note", note)])
+    existing = uow.session.get(AffectedPractice, (problem.id, practice_id))
+    if existing is not None:
+        return existing, False
+    signal = AffectedPractice(
+        problem_id=problem.id,
+        practice_id=practice_id,
+        signalled_by_id=principal.person_id,
+        note=note,
+    )
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(signal)
+            uow.session.flush()
+    except IntegrityError:
+        # Someone of the same practice got there first.
+        return uow.session.get_one(AffectedPractice, (problem.id, practice_id)), False
+    uow.session.execute(
+        sql_update(Problem)
+        .where(Problem.id == problem.id)
+        .values(affected_count=Problem.affected_count + 1, last_activity_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    uow.session.expire(problem, ["affected_count", "last_activity_at"])
+    _activity(
+        uow,
+        principal,
+        problem,
+        "signalled",
+        "problem",
+        problem.id,
+        f"a practice has “{problem.title}” too",
+        anonymity=Anonymity.none,
+        practice_id=practice_id,
+    )
+    uow.session.flush()
+    return signal, True
+
+
+def withdraw_affected(uow: UnitOfWork, principal: Principal, problem_id: int) -> None:
+    problem = queries.get(uow, principal, problem_id).problem
+    practice_id = practice_of(uow, principal, problem.board_id)
+    if practice_id is not None and practice_id == problem.author_practice_id:
+        raise Conflict("The author's practice has this problem by definition.")
+    deleted = uow.session.execute(
+        delete(AffectedPractice).where(
+            AffectedPractice.problem_id == problem.id, AffectedPractice.practice_id == practice_id
+        )
+    ).rowcount
+    if not deleted:
+        raise NotFound("Your practice has not said it has this problem.")
+    uow.session.execute(
+        sql_update(Problem)
+        .where(Problem.id == problem.id)
+        .values(affected_count=Problem.affected_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+    uow.session.expire(problem, ["affected_count"])
+    uow.session.flush()
+
+
+def add_comment(
+    uow: UnitOfWork,
+    principal: Principal,
+    problem_id: int,
+    *,
+    body: str,
+    kind: CommentKind = CommentKind.comment,
+    anonymity: Anonymity = Anonymity.none,
+) -> Comment:
+    problem = queries.get(uow, principal, problem_id).problem
+    kind, anonymity = CommentKind(kind), Anonymity(anonymity)
+    if not body.strip():
+        raise Invalid("The comment must not be blank.", field="body")
+    refuse_nhs_numbers([("body", body)])
+    practice_id = practice_of(uow, principal, problem.board_id)
+    if anonymity is Anonymity.practice and practice_id is None:
+        anonymity = Anonymity.person
+    comment = Comment(
+        problem_id=problem.id,
+        author_id=principal.person_id,
+        author_practice_id=practice_id,
+        anonymity=anonymity,
+        kind=kind,
+        body=body,
+        body_html=render_markdown(body),
+    )
+    uow.session.add(comment)
+    uow.session.execute(
+        sql_update(Problem)
+        .where(Problem.id == problem.id)
+        .values(comment_count=Problem.comment_count + 1, last_activity_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    uow.session.expire(problem, ["comment_count", "last_activity_at"])
+    uow.session.flush()
+    what = "suggested an idea on" if kind is CommentKind.idea else "commented on"
+    _activity(
+        uow,
+        principal,
+        problem,
+        kind.value,
+        "comment",
+        comment.id,
+        f"{what} “{problem.title}”",
+        anonymity=anonymity,
+        practice_id=practice_id,
+    )
+    uow.session.flush()
+    return comment
+
+
+def accept_idea(uow: UnitOfWork, principal: Principal, problem_id: int, comment_id: int) -> Comment:
+    """Accept an idea: the problem is solved (its author or the board's moderators)."""
+    view = queries.get(uow, principal, problem_id)
+    problem = view.problem
+    if not view.can_edit:
+        raise Forbidden("Only the problem's author and the board's administrators accept ideas.")
+    comment = uow.session.get(Comment, comment_id)
+    if comment is None or comment.problem_id != problem.id or comment.hidden:
+        raise NotFound(f"Comment {comment_id} not found.")
+    if comment.kind is not CommentKind.idea:
+        raise Conflict("Only ideas can be accepted.")
+    comment.accepted = True
+    problem.status = ProblemStatus.solved
+    problem.accepted_comment_id = comment.id
+    problem.accepted_by_id = principal.person_id
+    problem.version += 1
+    problem.updated_at = problem.last_activity_at = utcnow()
+    _activity(
+        uow,
+        principal,
+        problem,
+        "accepted",
+        "comment",
+        comment.id,
+        f"accepted an idea: “{problem.title}” is solved",
+    )
+    uow.session.flush()
+    return comment
+
+
+def _activity(
+    uow: UnitOfWork,
+    principal: Principal,
+    problem: Problem,
+    verb: str,
+    subject_type: str,
+    subject_id: int,
+    summary: str,
+    *,
+    anonymity: Anonymity | None = None,
+    practice_id: int | None = None,
+) -> None:
+    """The problem's own anonymity covers what its author does to it."""
+    if anonymity is None:
+        by_author = principal.person_id == problem.author_id
+        anonymity = problem.anonymity if by_author else Anonymity.none
+        practice_id = (
+            problem.author_practice_id
+            if by_author
+            else practice_of(uow, principal, problem.board_id)
+        )
+    activity.record(
+        uow,
+        verb=verb,
+        board_id=problem.board_id,
+        actor_id=principal.person_id,
+        actor_practice_id=practice_id,
+        anonymity=anonymity,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        problem_id=problem.id,
+        summary=summary,
+    )
