@@ -21,6 +21,7 @@ from network.errors import DomainError
 from network.organisations import ods
 from network.people import services as people
 from network.people.models import StaffGroup
+from network.problems import moderation
 from network.signin import services as signin
 from network.uow import Origin, UnitOfWork
 from workers.cli import worker as worker_command
@@ -335,6 +336,30 @@ def _import_summary_lines(summary: ods.ImportSummary, shown: int = 10) -> list[s
             f"({len(summary.skipped):,} skipped)."
         )
     return lines
+
+
+@main.group()
+def problems() -> None:
+    """Problem boards."""
+
+
+@problems.command("reveal-author")
+@click.argument("problem_id", type=int)
+@click.option("--superuser", "superuser_email", required=True, help="Your superuser email.")
+@click.option("--reason", required=True, help="Why: recorded in the audit log.")
+@with_appcontext
+def problems_reveal_author(problem_id: int, superuser_email: str, reason: str) -> None:
+    """Who posted a problem, even an anonymous one (abuse investigations; audited)."""
+    with _uow() as uow:
+        try:
+            found = moderation.reveal_author(
+                uow, problem_id, superuser_email=superuser_email, reason=reason
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        uow.commit()
+    for key, value in found.items():
+        click.echo(f"{key}: {value}")
 
 
 @main.group()

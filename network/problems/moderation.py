@@ -182,3 +182,36 @@ def _comment_of(uow: UnitOfWork, problem: Problem, comment_id: int) -> Comment:
 def _require_moderator(uow: UnitOfWork, principal: Principal, board_id: int) -> None:
     if not queries.can_moderate(uow, principal, board_id):
         raise Forbidden("Only the board's administrators moderate it.")
+
+
+def reveal_author(uow: UnitOfWork, problem_id: int, *, superuser_email: str, reason: str) -> dict:
+    """Who posted a problem, anonymous or not: for investigating abuse, by a superuser at the
+    command line only. The lookup itself is audited (that it happened, by whom and why)."""
+    from network.people.models import Person
+
+    asker = uow.session.scalar(select(Person).where(Person.email == superuser_email.lower()))
+    if asker is None or not asker.is_superuser or not asker.is_active:
+        raise Forbidden("Only an active superuser may look up who posted something.")
+    if not reason.strip():
+        raise Invalid("Say why you need to know.", field="reason")
+    problem = uow.session.get(Problem, problem_id)
+    if problem is None:
+        raise NotFound(f"Problem {problem_id} not found.")
+    author = uow.session.get_one(Person, problem.author_id)
+    audit.record(
+        uow,
+        "moderation.author_revealed",
+        actor_id=asker.id,
+        actor_label=asker.email,
+        subject_type="problem",
+        subject_id=problem.id,
+        details={"reason": reason.strip()},
+    )
+    uow.session.flush()
+    return {
+        "problem_id": problem.id,
+        "author_id": author.id,
+        "author_email": author.email,
+        "author_practice_id": problem.author_practice_id,
+        "anonymity": problem.anonymity.value,
+    }

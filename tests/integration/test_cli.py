@@ -82,3 +82,56 @@ def test_keys_rotate_publishes_a_new_key_beside_the_old(app, tmp_path):
     loaded = keys.load(path, generate=False)
     assert [k["kid"] for k in loaded.jwks()["keys"]] == [first, second]
     assert loaded.current.kid == second
+
+
+def test_only_a_superuser_reveals_an_anonymous_author_and_the_lookup_is_audited(app, session, net):
+    from sqlalchemy import select
+
+    from network.access import load_principal
+    from network.audit.models import AuditEntry
+    from network.problems import services
+    from network.uow import UnitOfWork
+
+    author = net.members["practice1"]
+    problem = services.create(
+        UnitOfWork(lambda: session),
+        load_principal(session, author),
+        board_id=net.pcn1.id,
+        title="A mistake",
+        body="Ours",
+        anonymity="practice",
+    )
+    runner = app.test_cli_runner()
+    refused = runner.invoke(
+        main,
+        [
+            "problems",
+            "reveal-author",
+            str(problem.id),
+            "--superuser",
+            net.admins["fed_a"].email,
+            "--reason",
+            "x",
+        ],
+    )
+    assert refused.exit_code != 0 and "superuser" in refused.output
+    found = runner.invoke(
+        main,
+        [
+            "problems",
+            "reveal-author",
+            str(problem.id),
+            "--superuser",
+            "super@example.org",
+            "--reason",
+            "Abuse report 7",
+        ],
+    )
+    assert found.exit_code == 0 and f"author_email: {author.email}" in found.output
+    entry = session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "moderation.author_revealed")
+    )
+    assert entry.actor_label == "super@example.org" and entry.details == {
+        "reason": "Abuse report 7"
+    }
+    assert author.email not in str(entry.details)
