@@ -130,6 +130,7 @@ def redact(
         raise Invalid("Give the text to remove.", field="text")
     if text in replacement:
         raise Invalid("The replacement must not contain the text.", field="replacement")
+    refuse_nhs_numbers([("replacement", replacement)])
     changed = 0
     if text in problem.title or text in problem.body:
         problem.title = problem.title.replace(text, replacement)[:200]

@@ -263,6 +263,17 @@ def withdraw_affected(uow: UnitOfWork, principal: Principal, problem_id: int) ->
         .execution_options(synchronize_session=False)
     )
     uow.session.expire(problem, ["affected_count"])
+    _activity(
+        uow,
+        principal,
+        problem,
+        "withdrew",
+        "problem",
+        problem.id,
+        f"a practice no longer has “{problem.title}”",
+        anonymity=Anonymity.none,
+        practice_id=practice_id,
+    )
     uow.session.flush()
 
 

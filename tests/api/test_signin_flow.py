@@ -365,3 +365,23 @@ def test_forgot_password_says_the_same_for_known_and_unknown_addresses(
         message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
         assert message["To"] == nurse.email
         assert "/account/set-password?token=" in message.get_content()
+
+
+def test_the_live_api_refuses_none_algorithm_and_expired_tokens(live, nurse, settings):
+    import json as _json
+    import time
+
+    def b64(data):
+        return base64.urlsafe_b64encode(_json.dumps(data).encode()).decode().rstrip("=")
+
+    now = int(time.time())
+    claims = {
+        "iss": settings.issuer, "aud": settings.audience, "sub": str(nurse.id),
+        "client_id": "x", "jti": "j", "iat": now, "exp": now + 300,
+    }  # fmt: skip
+    forged = f"{b64({'alg': 'none', 'typ': 'at+jwt'})}.{b64(claims)}."
+    expired = factories.token_for_settings(settings, nurse, now=now - 3600, minutes=15)
+    for token in (forged, expired):
+        response = http_get(f"{live}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].lower().startswith("bearer")
