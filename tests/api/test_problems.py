@@ -341,3 +341,33 @@ def test_errors_on_list_items_are_reported_by_index(client, net, auth):
     response = client.post("/api/v1/problems", json=body, headers=auth(net.members["practice1"]))
     assert response.status_code == 422
     assert "1" in response.get_json()["errors"]["json"]["tags"]
+
+
+def test_a_racing_second_signal_is_absorbed_by_the_database_constraint(net, session, monkeypatch):
+    """Two requests of one practice at once: both see no signal, both insert; the primary key
+    refuses the second, which then answers 200 with the first, and the count moves once."""
+    from network.access import load_principal
+    from network.problems import services
+    from network.uow import UnitOfWork
+
+    uow = UnitOfWork(lambda: session)
+    author = load_principal(session, net.members["practice1"])
+    problem = services.create(uow, author, board_id=net.pcn1.id, title="Race", body="b")
+    first_nurse = load_principal(session, net.members["practice2"])
+    first, created = services.signal_affected(uow, first_nurse, problem.id)
+    assert created
+    session.expunge(first)  # the other request's row lives in another session
+    real_get = session.get
+
+    def blind_get(model, key, *args, **kwargs):
+        # The second request read before the first committed: it saw no signal.
+        return None if model is AffectedPractice else real_get(model, key, *args, **kwargs)
+
+    monkeypatch.setattr(session, "get", blind_get)
+    second_nurse = load_principal(session, net.admins["practice2"])
+    monkeypatch.setattr(session, "get_one", lambda model, key: real_get(model, key))
+    signal, created = services.signal_affected(uow, second_nurse, problem.id)
+    assert created is False and signal.practice_id == net.practice2.id
+    monkeypatch.undo()
+    session.expire_all()
+    assert session.get(Problem, problem.id).affected_count == 2
