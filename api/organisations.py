@@ -7,7 +7,15 @@ from marshmallow import fields, validate
 
 from api.blueprint import MAX_ID, Blueprint
 from api.context import principal, uow
-from api.schemas import In, Out, PageQuery, StrictBoolean, StrictInteger, page_of
+from api.schemas import (
+    In,
+    Out,
+    PageQuery,
+    StrictBoolean,
+    StrictInteger,
+    UTCDateTime,
+    page_of,
+)
 from network.organisations import services as organisations
 from network.organisations.models import OrganisationKind
 from network.people import services as people
@@ -73,9 +81,26 @@ class MemberPersonSchema(Out):
     staff_group = fields.Enum(StaffGroup)
 
 
+class IdentitySchema(Out):
+    issuer = fields.String()
+    roles = fields.List(
+        fields.Dict(),
+        metadata={"description": "CIS2 `nhsid_nrbac_roles` as last seen; grant nothing."},
+    )
+    last_seen_at = UTCDateTime()
+
+
 class MemberSchema(Out):
     person = fields.Nested(MemberPersonSchema)
     role = fields.Enum(Role)
+    identities = fields.List(
+        fields.Nested(IdentitySchema),
+        dump_default=list,
+        metadata={
+            "description": "The person's NHS sign-in identities: shown to the organisation's "
+            "administrators, empty for everyone else."
+        },
+    )
 
 
 class MemberCreateSchema(In):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import contains_eager, joinedload
@@ -16,6 +17,7 @@ from network.pagination import Page, decode_cursor, page_from_rows
 from network.people.models import Membership, Person, Role, StaffGroup
 from network.people.passwords import hash_password
 from network.signin import services as signin
+from network.signin.models import ExternalIdentity
 from network.text import clean_name
 from network.uow import Job, UnitOfWork
 
@@ -107,7 +109,7 @@ def list_members(
     *,
     limit: int,
     cursor: str | None = None,
-) -> Page[Membership]:
+) -> Page[MemberView]:
     """An organisation's members, by name (its own members and its administrators may look)."""
     chain = _chain_for_members(uow, principal, organisation_id)
     if not access.can_list_members(principal, chain):
@@ -122,7 +124,33 @@ def list_members(
     if after is not None:
         stmt = stmt.where(tuple_(Person.name, Person.id) > tuple_(*after))
     memberships = list(uow.session.scalars(stmt.order_by(Person.name, Person.id).limit(limit + 1)))
-    return page_from_rows(memberships, limit, lambda m: (m.person.name, m.person.id))
+    page = page_from_rows(memberships, limit, lambda m: (m.person.name, m.person.id))
+    identities: dict[int, list[ExternalIdentity]] = {}
+    if access.can_administer(principal, chain) and page.items:
+        # NHS identities (CIS2 roles) are for administrators to see; one more statement.
+        rows = uow.session.scalars(
+            select(ExternalIdentity)
+            .where(ExternalIdentity.person_id.in_([m.person_id for m in page.items]))
+            .order_by(ExternalIdentity.id)
+        )
+        for row in rows:
+            identities.setdefault(row.person_id, []).append(row)
+    items = [MemberView(m, identities.get(m.person_id, [])) for m in page.items]
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+@dataclass(frozen=True)
+class MemberView:
+    membership: Membership
+    identities: list[ExternalIdentity]
+
+    @property
+    def person(self) -> Person:
+        return self.membership.person
+
+    @property
+    def role(self) -> Role:
+        return self.membership.role
 
 
 def add_member(

@@ -217,3 +217,22 @@ def test_a_malformed_oidc_issuers_setting_fails_at_start(settings, session_facto
             replace(settings, oidc_issuers='[{"issuer": "https://x.example"}]'),
             session_factory=session_factory,
         )
+
+
+def test_administrators_see_the_cis2_roles_on_the_member_list_and_others_do_not(
+    ext_app, ext_client, idp, net
+):
+    person = net.members["practice1"]
+    me(ext_client, verified(idp, person.email, nhsid_nrbac_roles=CIS2_ROLES))
+    url = f"/api/v1/organisations/{net.practice1.id}/members"
+
+    def identities(viewer):
+        token = factories.token(ext_app, viewer)
+        items = ext_client.get(url, headers={"Authorization": f"Bearer {token}"}).get_json()[
+            "items"
+        ]
+        return {item["person"]["id"]: item["identities"] for item in items}
+
+    seen_by_admin = identities(net.admins["practice1"])[person.id]
+    assert [(i["issuer"], i["roles"]) for i in seen_by_admin] == [(idp.url, CIS2_ROLES)]
+    assert identities(net.members["practice1"])[person.id] == []
