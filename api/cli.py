@@ -15,7 +15,7 @@ from api.app import create_app
 from api.auth import keys as signing_keys
 from api.auth.tokens import ACCESS_TOKEN_MINUTES, mint_access_token
 from api.context import commons
-from network import migrate, seed
+from network import bench, migrate, seed
 from network.audit import services as audit
 from network.errors import DomainError
 from network.organisations import ods
@@ -256,6 +256,34 @@ def seed_demo() -> None:
     else:
         click.echo(f"the demo network is already there ({summary.people} people); nothing changed")
     click.echo(f"demo app client_id: {summary.client_id} (public, PKCE)")
+
+
+@seed_group.command("bench")
+@click.option(
+    "--scale",
+    type=click.Choice(["S", "M", "L", "T"], case_sensitive=False),
+    default="S",
+    show_default=True,
+    help="S: 60 practices, 10,000 problems; M: 3x S; L: 300 practices, 100,000 problems. "
+    "T is a tiny one for tests.",
+)
+@with_appcontext
+def seed_bench(scale: str) -> None:
+    """A large, realistic network for benchmarks (bulk inserts; progress on standard error)."""
+    scale = scale.upper()
+    try:
+        with _uow() as uow:
+            summary = bench.seed_bench(
+                uow, scale, progress=lambda message: click.echo(message, err=True)
+            )
+            uow.commit()
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"seeding failed: {_one_line(exc)}") from None
+    rows = ", ".join(f"{n:,} {table}" for table, n in summary.counts.items())
+    click.echo(f"seeded {bench.federation_name(scale)!r} in {summary.seconds:.1f}s: {rows}")
+    click.echo(f"practice member for benchmarks: {summary.member_email}")
 
 
 @main.command("import-ods")

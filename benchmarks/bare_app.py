@@ -1,0 +1,89 @@
+"""The two yardsticks the hot list is measured against, on the same gunicorn settings:
+
+- `GET /bare`: a bare Flask endpoint returning a fixed JSON body (the size of the API's answer,
+  read from `BARE_BODY_FILE`): the floor of Flask + gunicorn + HTTP on this machine;
+- `GET /sql`: the same 25 problems by hand-written SQL through psycopg (no ORM, no marshmallow,
+  no token check): the principal's boards from their memberships, then the list with the same
+  visibility filter, anonymity joins and order as `network.problems.queries.get_all(sort="hot")`,
+  serialised with orjson into the same shape.
+
+    BENCH_DATABASE_URL=postgresql://... BENCH_PERSON_ID=2 BARE_BODY_FILE=/tmp/body.json \\
+        gunicorn -w 4 -b 127.0.0.1:8101 benchmarks.bare_app:app
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import orjson
+import psycopg
+from flask import Flask, Response
+
+from network.safety import excerpt
+
+app = Flask(__name__)
+_BODY = Path(os.environ["BARE_BODY_FILE"]).read_bytes() if os.environ.get("BARE_BODY_FILE") else b""
+_PERSON = int(os.environ.get("BENCH_PERSON_ID") or 0)
+_conn: psycopg.Connection | None = None
+
+BELONGS = """
+SELECT m.organisation_id, o.parent_id, p.parent_id
+FROM membership m JOIN organisation o ON o.id = m.organisation_id
+LEFT JOIN organisation p ON p.id = o.parent_id
+WHERE m.person_id = %s
+"""
+
+HOT = """
+SELECT pr.id, pr.title, pr.body, pr.tags, pr.status, pr.anonymity, pr.affected_count,
+       pr.comment_count, pr.created_at, pr.updated_at, pr.author_id,
+       b.id, b.kind, b.name, a.id, a.name, pc.id, pc.name
+FROM problem pr
+JOIN organisation b ON b.id = pr.board_id
+LEFT JOIN person a ON a.id = pr.author_id AND pr.anonymity = 'none'
+LEFT JOIN organisation pc ON pc.id = pr.author_practice_id AND pr.anonymity != 'practice'
+WHERE pr.board_id = ANY(%s) AND pr.deleted_at IS NULL AND pr.hidden = false
+ORDER BY pr.affected_count DESC, pr.last_activity_at DESC, pr.id DESC
+LIMIT 26
+"""
+
+
+def _db() -> psycopg.Connection:
+    global _conn
+    if _conn is None or _conn.closed:
+        _conn = psycopg.connect(os.environ["BENCH_DATABASE_URL"], autocommit=True)
+    return _conn
+
+
+@app.get("/bare")
+def bare() -> Response:
+    return Response(_BODY, mimetype="application/json")
+
+
+@app.get("/sql")
+def sql() -> Response:
+    conn = _db()
+    boards = {i for row in conn.execute(BELONGS, (_PERSON,)) for i in row if i is not None}
+    rows = conn.execute(HOT, (list(boards),)).fetchall()
+    items = [
+        {
+            "id": r[0],
+            "board": {"id": r[11], "kind": r[12], "name": r[13]},
+            "title": r[1],
+            "excerpt": excerpt(r[2]),
+            "tags": r[3],
+            "status": r[4],
+            "author": None if r[14] is None else {"id": r[14], "name": r[15]},
+            "practice": None if r[16] is None else {"id": r[16], "name": r[17]},
+            "anonymity": r[5],
+            "affected_count": r[6],
+            "comment_count": r[7],
+            "created_at": r[8].isoformat(),
+            "updated_at": r[9].isoformat(),
+            "can_edit": r[10] == _PERSON,
+        }
+        for r in rows[:25]
+    ]
+    # The API's cursor is opaque; a same-length stand-in keeps the bodies comparable.
+    body = {"items": items, "next_cursor": "x" * 60 if len(rows) > 25 else None}
+    return Response(orjson.dumps(body), mimetype="application/json")
