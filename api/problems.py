@@ -53,7 +53,11 @@ class ProblemSchema(Out):
     comment_count = fields.Integer(attribute="problem.comment_count")
     created_at = UTCDateTime(attribute="problem.created_at")
     updated_at = UTCDateTime(attribute="problem.updated_at")
-    can_edit = fields.Boolean(metadata={"description": "The caller may edit it."})
+    can_edit = fields.Boolean(
+        metadata={
+            "description": "You wrote it; on a single problem, also when you moderate its board."
+        }
+    )
 
 
 class ProblemDetailSchema(ProblemSchema):
