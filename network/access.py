@@ -21,6 +21,11 @@ from network.people.models import Membership, Person, Role
 # An organisation's id followed by its ancestors' ids, nearest first (the tree is at most 3 deep).
 Chain = Sequence[int]
 
+# Built once: making aliases per request costs more than the queries that use them.
+_ORG = aliased(Organisation, name="org")
+_PARENT = aliased(Organisation, name="parent")
+_GRANDPARENT = aliased(Organisation, name="grandparent")
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -38,7 +43,7 @@ class Principal:
 
 def load_principal(session: Session, person: Person) -> Principal:
     """Build the principal of a person from their memberships, in one query."""
-    org, parent = aliased(Organisation), aliased(Organisation)
+    org, parent = _ORG, _PARENT
     rows = session.execute(
         select(Membership.organisation_id, Membership.role, org.parent_id, parent.parent_id)
         .join(org, org.id == Membership.organisation_id)
@@ -65,7 +70,7 @@ def load_principal(session: Session, person: Person) -> Principal:
 
 def chain_of(session: Session, organisation_id: int) -> list[int] | None:
     """The organisation's id and its ancestors' ids, or None when it does not exist."""
-    parent, grandparent = aliased(Organisation), aliased(Organisation)
+    parent, grandparent = _PARENT, _GRANDPARENT
     row = session.execute(
         select(Organisation.id, parent.id, grandparent.id)
         .outerjoin(parent, parent.id == Organisation.parent_id)
@@ -115,7 +120,7 @@ def visible_organisations(principal: Principal) -> tuple[ColumnElement[bool], tu
         return true(), ()
     if not principal.federations:
         return false(), ()
-    parent, grandparent = aliased(Organisation), aliased(Organisation)
+    parent, grandparent = _PARENT, _GRANDPARENT
     feds = principal.federations
     condition = or_(Organisation.id.in_(feds), parent.id.in_(feds), grandparent.id.in_(feds))
     joins = (
@@ -128,7 +133,7 @@ def visible_organisations(principal: Principal) -> tuple[ColumnElement[bool], tu
 def administered_organisations(principal: Principal):
     """A SELECT of the ids of the organisations the principal administers (not for superusers)."""
     admin_of = principal.admin_of
-    parent = aliased(Organisation)
+    parent = _PARENT
     return (
         select(Organisation.id)
         .outerjoin(parent, parent.id == Organisation.parent_id)

@@ -16,6 +16,9 @@ from network.pagination import Page, decode_cursor, page_from_rows
 from network.people.models import Person
 from network.uow import UnitOfWork
 
+_BOARD = aliased(Organisation, name="board")
+_PRACTICE = aliased(Organisation, name="practice")
+
 
 def record(
     uow: UnitOfWork,
@@ -73,7 +76,7 @@ def get_all(
     """Newest first, on boards the principal reads, leaving out hidden or deleted problems."""
     from network.problems.models import Problem
 
-    board, practice = aliased(Organisation), aliased(Organisation)
+    board, practice = _BOARD, _PRACTICE
     stmt = (
         select(Activity, board, Person, practice)
         .join(board, board.id == Activity.board_id)

@@ -371,3 +371,19 @@ def test_a_racing_second_signal_is_absorbed_by_the_database_constraint(net, sess
     monkeypatch.undo()
     session.expire_all()
     assert session.get(Problem, problem.id).affected_count == 2
+
+
+def test_the_fast_list_items_equal_the_documented_schema(net, session, post):
+    from api.problems import ProblemSchema, problem_item
+    from network.access import load_principal
+    from network.problems import queries
+    from network.uow import UnitOfWork
+
+    post(net.members["practice1"], net.pcn1, tags=["a"], anonymity="person")
+    post(net.members["practice1"], net.practice1)
+    page = queries.get_all(
+        UnitOfWork(lambda: session), load_principal(session, net.members["practice1"]), limit=10
+    )
+    assert len(page.items) == 2
+    for view in page.items:
+        assert problem_item(view) == ProblemSchema().dump(view)
