@@ -12,6 +12,7 @@ from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_cors import CORS
 from sqlalchemy.orm import sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import errors, logs
 from api.auth import external as external_issuers
@@ -122,6 +123,10 @@ def create_app(
     app.before_request(authenticate)
     _register_transaction(app)
     _register_headers(app)
+    if settings.trusted_proxies:
+        # The client's address (audit log, rate limits) and scheme come from the proxies' headers.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     if settings.cors_origins:
         CORS(
             app,

@@ -30,6 +30,8 @@ class Settings:
     secret_key: str | None
     cors_origins: tuple[str, ...]
     oidc_issuers: str | None
+    # How many reverse proxies in front set X-Forwarded-For/-Proto (0: none, trust no header).
+    trusted_proxies: int = 0
     # Without SIGNING_KEY_FILE a key is generated into instance/ on first use; an operator's
     # file must exist (`commons keys rotate` creates it).
     generate_signing_key: bool = True
@@ -69,4 +71,5 @@ class Settings:
             ),
             oidc_issuers=env.get("OIDC_ISSUERS") or None,
             generate_signing_key=not env.get("SIGNING_KEY_FILE"),
+            trusted_proxies=int(env.get("TRUSTED_PROXIES") or 0),
         )

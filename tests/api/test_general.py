@@ -212,3 +212,30 @@ def test_a_long_email_without_a_name_is_invited_with_a_short_name(client, net, a
     assert response.status_code in (201, 422)
     if response.status_code == 201:
         assert len(response.get_json()["person"]["name"]) <= 200
+
+
+def test_behind_trusted_proxies_the_client_address_comes_from_x_forwarded_for(
+    settings, session_factory, net
+):
+    from dataclasses import replace
+
+    from network.audit.models import AuditEntry
+    from tests import factories
+
+    for proxies, expected in ((0, "127.0.0.1"), (1, "203.0.113.7")):
+        app = create_app(
+            replace(settings, trusted_proxies=proxies), session_factory=session_factory
+        )
+        token = factories.token(app, net.admins["practice1"])
+        app.test_client().post(
+            f"/api/v1/organisations/{net.practice1.id}/members",
+            json={"email": f"via{proxies}@example.org", "role": "member"},
+            headers={"Authorization": f"Bearer {token}", "X-Forwarded-For": "203.0.113.7"},
+        )
+        session = session_factory()
+        entry = (
+            session.query(AuditEntry)
+            .filter(AuditEntry.details["email"].as_string() == f"via{proxies}@example.org")
+            .one()
+        )
+        assert entry.ip == expected
