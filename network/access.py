@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from network.activity.models import Anonymity
 from network.organisations.models import Organisation, OrganisationKind
 from network.people.models import Membership, Person, Role
 
@@ -144,4 +145,21 @@ def administered_organisations(principal: Principal):
                 parent.parent_id.in_(admin_of),
             )
         )
+    )
+
+
+# The practice shown beside an author or actor, when their anonymity allows.
+SHOWN_PRACTICE = aliased(Organisation, name="shown_practice")
+
+
+def join_shown_identity(stmt: Select, *, anonymity, person_id, practice_id) -> Select:
+    """Outer-join the author (or actor) as `Person` and their practice as `SHOWN_PRACTICE`, only
+    where anonymity shows them: a hidden identity is never even loaded, so no response, list or
+    digest built from the row can reveal it. `person`: the author hidden, the practice shown;
+    `practice`: both hidden."""
+    return stmt.outerjoin(
+        Person, and_(Person.id == person_id, anonymity == Anonymity.none)
+    ).outerjoin(
+        SHOWN_PRACTICE,
+        and_(SHOWN_PRACTICE.id == practice_id, anonymity != Anonymity.practice),
     )

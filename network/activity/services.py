@@ -5,19 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
 from network import access
 from network.access import Principal
 from network.activity.models import Activity, Anonymity
 from network.organisations.models import Organisation
-from network.pagination import Page, decode_cursor, page_from_rows
+from network.pagination import Page, newest_first, page_from_rows
 from network.people.models import Person
 from network.uow import UnitOfWork
 
 _BOARD = aliased(Organisation, name="board")
-_PRACTICE = aliased(Organisation, name="practice")
 
 
 def record(
@@ -76,39 +75,25 @@ def get_all(
     """Newest first, on boards the principal reads, leaving out hidden or deleted problems."""
     from network.problems.models import Problem
 
-    board, practice = _BOARD, _PRACTICE
-    stmt = (
-        select(Activity, board, Person, practice)
-        .join(board, board.id == Activity.board_id)
-        .outerjoin(
-            Person, and_(Person.id == Activity.actor_id, Activity.anonymity == Anonymity.none)
-        )
-        .outerjoin(
-            practice,
-            and_(
-                practice.id == Activity.actor_practice_id,
-                Activity.anonymity != Anonymity.practice,
-            ),
-        )
-        .outerjoin(Problem, Problem.id == Activity.problem_id)
-        .where(
-            Activity.board_id.in_(access.readable_board_ids(principal)),
-            or_(
-                Activity.problem_id.is_(None),
-                and_(Problem.hidden.is_(False), Problem.deleted_at.is_(None)),
-            ),
-        )
+    stmt = access.join_shown_identity(
+        select(Activity, _BOARD, Person, access.SHOWN_PRACTICE).join(
+            _BOARD, _BOARD.id == Activity.board_id
+        ),
+        anonymity=Activity.anonymity,
+        person_id=Activity.actor_id,
+        practice_id=Activity.actor_practice_id,
+    )
+    stmt = stmt.outerjoin(Problem, Problem.id == Activity.problem_id).where(
+        Activity.board_id.in_(access.readable_board_ids(principal)),
+        or_(
+            Activity.problem_id.is_(None),
+            and_(Problem.hidden.is_(False), Problem.deleted_at.is_(None)),
+        ),
     )
     if organisation_id is not None:
         stmt = stmt.where(Activity.board_id == organisation_id)
-    if since is not None:
-        stmt = stmt.where(Activity.at >= since)
-    after = decode_cursor(cursor, (datetime, int))
-    if after is not None:
-        stmt = stmt.where(tuple_(Activity.at, Activity.id) < tuple_(*after))
-    rows = uow.session.execute(
-        stmt.order_by(Activity.at.desc(), Activity.id.desc()).limit(limit + 1)
-    ).all()
+    stmt = newest_first(stmt, Activity.at, Activity.id, since=since, cursor=cursor, limit=limit)
+    rows = uow.session.execute(stmt).all()
     views = [
         ActivityView(
             id=a.id,
@@ -124,4 +109,4 @@ def get_all(
         )
         for a, b, person, prac in rows
     ]
-    return page_from_rows(views, limit, lambda v: (v.at.isoformat(), v.id))
+    return page_from_rows(views, limit, lambda v: (v.at, v.id))

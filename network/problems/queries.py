@@ -21,10 +21,15 @@ from network.problems.models import AffectedPractice, Comment, Problem, ProblemS
 from network.safety import excerpt
 from network.uow import UnitOfWork
 
-SORTS = ("hot", "new", "updated")
+# Each order's keyset columns (all descending) and the types its cursor carries.
+_SORT_KEYS = {
+    "hot": ((Problem.affected_count, Problem.last_activity_at, Problem.id), (int, datetime, int)),
+    "new": ((Problem.created_at, Problem.id), (datetime, int)),
+    "updated": ((Problem.updated_at, Problem.id), (datetime, int)),
+}
+SORTS = tuple(_SORT_KEYS)
 # Built once: making aliases per request costs more than the query.
 _BOARD = aliased(Organisation, name="board")
-_PRACTICE = aliased(Organisation, name="practice")
 # Written out so PostgreSQL uses the GIN index of migration 0006 (same expression, same literals).
 SEARCH_DOCUMENT = literal_column(
     "to_tsvector('english', coalesce(problem.title, '') || ' ' || coalesce(problem.body, ''))"
@@ -45,24 +50,17 @@ class ProblemView:
 
 
 def _select(principal: Principal) -> Select:
-    board, practice = _BOARD, _PRACTICE
-    return (
-        select(Problem, board, Person, practice)
-        .join(board, board.id == Problem.board_id)
-        .outerjoin(
-            Person, and_(Person.id == Problem.author_id, Problem.anonymity == Anonymity.none)
-        )
-        .outerjoin(
-            practice,
-            and_(
-                practice.id == Problem.author_practice_id,
-                Problem.anonymity != Anonymity.practice,
-            ),
-        )
-        .where(
-            Problem.board_id.in_(access.readable_board_ids(principal)),
-            Problem.deleted_at.is_(None),
-        )
+    stmt = select(Problem, _BOARD, Person, access.SHOWN_PRACTICE).join(
+        _BOARD, _BOARD.id == Problem.board_id
+    )
+    return access.join_shown_identity(
+        stmt,
+        anonymity=Problem.anonymity,
+        person_id=Problem.author_id,
+        practice_id=Problem.author_practice_id,
+    ).where(
+        Problem.board_id.in_(access.readable_board_ids(principal)),
+        Problem.deleted_at.is_(None),
     )
 
 
@@ -126,30 +124,15 @@ def get_all(
         )
     if q:
         stmt = stmt.where(_matches(uow, q))
-    if sort == "hot":
-        keys = (Problem.affected_count, Problem.last_activity_at, Problem.id)
-        types: tuple[type, ...] = (int, datetime, int)
-    elif sort == "new":
-        keys = (Problem.created_at, Problem.id)
-        types = (datetime, int)
-    else:
-        keys = (Problem.updated_at, Problem.id)
-        types = (datetime, int)
+    keys, types = _SORT_KEYS[sort]
     after = decode_cursor(cursor, types)
     if after is not None:
         stmt = stmt.where(tuple_(*keys) < tuple_(*after))
     stmt = stmt.order_by(*(k.desc() for k in keys)).limit(limit + 1)
     views = [_view(principal, row) for row in uow.session.execute(stmt)]
-
-    def key(view: ProblemView):
-        p = view.problem
-        if sort == "hot":
-            return (p.affected_count, p.last_activity_at.isoformat(), p.id)
-        if sort == "new":
-            return (p.created_at.isoformat(), p.id)
-        return (p.updated_at.isoformat(), p.id)
-
-    return page_from_rows(views, limit, key)
+    return page_from_rows(
+        views, limit, lambda view: tuple(getattr(view.problem, k.key) for k in keys)
+    )
 
 
 def _matches(uow: UnitOfWork, q: str):
@@ -181,7 +164,7 @@ def get_comments(
         stmt = stmt.where(tuple_(Comment.created_at, Comment.id) > tuple_(*after))
     rows = uow.session.execute(stmt.order_by(Comment.created_at, Comment.id).limit(limit + 1)).all()
     views = [CommentView(c, person, prac) for c, person, prac in rows]
-    return page_from_rows(views, limit, lambda v: (v.comment.created_at.isoformat(), v.comment.id))
+    return page_from_rows(views, limit, lambda v: (v.comment.created_at, v.comment.id))
 
 
 def comment_view(
@@ -196,20 +179,13 @@ def comment_view(
 
 
 def _comment_select(problem_id: int) -> Select:
-    practice = _PRACTICE
-    return (
-        select(Comment, Person, practice)
-        .outerjoin(
-            Person, and_(Person.id == Comment.author_id, Comment.anonymity == Anonymity.none)
-        )
-        .outerjoin(
-            practice,
-            and_(
-                practice.id == Comment.author_practice_id, Comment.anonymity != Anonymity.practice
-            ),
-        )
-        .where(Comment.problem_id == problem_id, Comment.hidden.is_(False))
+    stmt = access.join_shown_identity(
+        select(Comment, Person, access.SHOWN_PRACTICE),
+        anonymity=Comment.anonymity,
+        person_id=Comment.author_id,
+        practice_id=Comment.author_practice_id,
     )
+    return stmt.where(Comment.problem_id == problem_id, Comment.hidden.is_(False))
 
 
 @dataclass(frozen=True)
@@ -241,4 +217,4 @@ def get_affected(
         stmt.order_by(AffectedPractice.created_at, AffectedPractice.practice_id).limit(limit + 1)
     ).all()
     views = [AffectedView(org, signal.note, signal.created_at) for signal, org in rows]
-    return page_from_rows(views, limit, lambda v: (v.created_at.isoformat(), v.practice.id))
+    return page_from_rows(views, limit, lambda v: (v.created_at, v.practice.id))
