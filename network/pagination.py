@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import Select, tuple_
+
 from network.errors import Invalid
 
 T = TypeVar("T")
@@ -25,7 +27,10 @@ class Page(Generic[T]):
 
 
 def encode_cursor(key: Sequence[Any]) -> str:
-    raw = json.dumps(list(key), separators=(",", ":")).encode()
+    """An opaque cursor for a key of ints, strings and aware datetimes (`decode_cursor` reads
+    the datetimes back when told to expect them)."""
+    values = [v.isoformat() if isinstance(v, datetime) else v for v in key]
+    raw = json.dumps(values, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -62,6 +67,19 @@ def _value(value: Any, kind: type) -> Any:
             raise ValueError("naive time")
         return parsed
     raise ValueError("wrong type")
+
+
+def newest_first(
+    stmt: Select, at: Any, id_: Any, *, since, cursor: str | None, limit: int
+) -> Select:
+    """A log read newest first: entries since a time, after a cursor of (time, id), one extra
+    row to tell whether there is more (see `page_from_rows`)."""
+    if since is not None:
+        stmt = stmt.where(at >= since)
+    after = decode_cursor(cursor, (datetime, int))
+    if after is not None:
+        stmt = stmt.where(tuple_(at, id_) < tuple_(*after))
+    return stmt.order_by(at.desc(), id_.desc()).limit(limit + 1)
 
 
 def page_from_rows(rows: list[T], limit: int, key: Callable[[T], Sequence[Any]]) -> Page[T]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, or_, select
 
 from network import access
 from network.access import Principal
 from network.audit.models import AuditEntry
 from network.errors import Forbidden
-from network.pagination import Page, decode_cursor, page_from_rows
+from network.pagination import Page, newest_first, page_from_rows
 from network.people.models import Membership
 from network.uow import UnitOfWork
 
@@ -75,11 +75,6 @@ def get_all(
         )
     if organisation_id is not None:
         stmt = stmt.where(AuditEntry.organisation_id == organisation_id)
-    if since is not None:
-        stmt = stmt.where(AuditEntry.at >= since)
-    after = decode_cursor(cursor, (datetime, int))
-    if after is not None:
-        stmt = stmt.where(tuple_(AuditEntry.at, AuditEntry.id) < tuple_(*after))
-    stmt = stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1)
+    stmt = newest_first(stmt, AuditEntry.at, AuditEntry.id, since=since, cursor=cursor, limit=limit)
     rows = list(uow.session.scalars(stmt))
-    return page_from_rows(rows, limit, lambda e: (e.at.isoformat(), e.id))
+    return page_from_rows(rows, limit, lambda e: (e.at, e.id))
