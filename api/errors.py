@@ -16,11 +16,19 @@ from network.errors import (
     Invalid,
     NotFound,
     PreconditionFailed,
+    PreconditionRequired,
 )
 
 log = logging.getLogger("commons.errors")
 
-_STATUS = {PreconditionFailed: 412, NotFound: 404, Forbidden: 403, Invalid: 422, Conflict: 409}
+_STATUS = {
+    PreconditionRequired: 428,
+    PreconditionFailed: 412,
+    NotFound: 404,
+    Forbidden: 403,
+    Invalid: 422,
+    Conflict: 409,
+}
 
 
 class CommonsApi(Api):

@@ -7,7 +7,6 @@ from datetime import UTC
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import abort
 from marshmallow import fields, validate
 
 from api.blueprint import MAX_ID, Blueprint
@@ -156,14 +155,15 @@ def _with_etag(view, status: int = 200):
     return view, status, {"ETag": _etag(view)}
 
 
-def _if_match(problem_id: int) -> int:
-    """The version the client edits, from If-Match: 428 without it, 412 when it is stale."""
+def _if_match(problem_id: int) -> int | None:
+    """The version named by If-Match: None without the header, -1 (never current) when it is
+    not one of this problem's ETags."""
     header = request.headers.get("If-Match")
     if not header:
-        abort(428, message="Send the problem's ETag in If-Match to edit it.")
+        return None
     match = re.fullmatch(r'(?:W/)?"(\d+)-(\d+)"', header.strip())
     if match is None or int(match.group(1)) != problem_id:
-        abort(412, message="If-Match does not match the problem's current ETag.")
+        return -1
     return int(match.group(2))
 
 
@@ -217,9 +217,7 @@ class ProblemById(MethodView):
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
     def patch(self, changes, problem_id):
-        queries.get(uow(), principal(), problem_id)
-        version = _if_match(problem_id)
-        services.update(uow(), principal(), problem_id, if_match=version, **changes)
+        services.update(uow(), principal(), problem_id, if_match=_if_match(problem_id), **changes)
         return _with_etag(queries.get(uow(), principal(), problem_id))
 
     @blp.doc(operationId="deleteProblem", summary="Remove a problem (kept for the audit).")

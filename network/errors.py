@@ -31,3 +31,7 @@ class Conflict(DomainError):
 
 class PreconditionFailed(Conflict):
     """The thing changed since the caller read it (If-Match)."""
+
+
+class PreconditionRequired(DomainError):
+    """A change to something edited concurrently must say which version it changes."""

@@ -11,7 +11,14 @@ from network.access import Principal
 from network.activity import services as activity
 from network.activity.models import Anonymity
 from network.db import utcnow
-from network.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from network.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
 from network.organisations.models import Organisation, OrganisationKind
 from network.people.models import Membership
 from network.problems import queries
@@ -128,14 +135,17 @@ def update(
     principal: Principal,
     problem_id: int,
     *,
-    if_match: int,
+    if_match: int | None,
     **changes: object,
 ) -> Problem:
-    """Edit a problem (its author or the board's moderators), if it has not changed meanwhile."""
+    """Edit a problem (its author or the board's moderators), if it has not changed since the
+    version the caller names (`if_match`, from If-Match; None when they named none)."""
     view = queries.get(uow, principal, problem_id)
     problem = view.problem
     if not view.can_edit:
         raise Forbidden("Only the author and the board's administrators may edit this problem.")
+    if if_match is None:
+        raise PreconditionRequired("Send the problem's ETag in If-Match to edit it.")
     if problem.version != if_match:
         raise PreconditionFailed("The problem changed since you read it; reload and try again.")
     title = clean_name(str(changes["title"]), field="title") if "title" in changes else None
