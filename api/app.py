@@ -10,6 +10,7 @@ import secrets
 import orjson
 from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
 from flask_cors import CORS
 from sqlalchemy.orm import sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -42,11 +43,22 @@ Lists are keyset-paginated: pass `next_cursor` back as `cursor`. Errors share on
 log = logging.getLogger("commons.app")
 
 
+class PagesSessionInterface(SecureCookieSessionInterface):
+    """The signed cookie session belongs to the sign-in pages (their CSRF token). The API is
+    bearer-token only: its requests never open, and so never set, a cookie session."""
+
+    def open_session(self, app: Flask, request):
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 class ORJSONProvider(DefaultJSONProvider):
     """orjson for every JSON body: faster, and strict about what it serialises."""
 
-    # Validation errors key list items by index: integers.
-    OPTIONS = orjson.OPT_NON_STR_KEYS
+    # Validation errors key list items by index: integers. Datetimes (UTC from the database)
+    # come out as the schemas write them: 2026-11-22T09:30:00Z.
+    OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
 
     def dumps(self, obj, **kwargs) -> str:
         return orjson.dumps(obj, default=self.default, option=self.OPTIONS).decode()
@@ -74,6 +86,7 @@ def create_app(
     app = Flask("api", instance_path=str(settings.instance_path), instance_relative_config=False)
     app.json_provider_class = ORJSONProvider
     app.json = ORJSONProvider(app)
+    app.session_interface = PagesSessionInterface()
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BODY,
         SECRET_KEY=settings.secret_key or _instance_secret(settings),
@@ -118,7 +131,7 @@ def create_app(
     _register_api(app)
     state.authorization_server = oauth_server.make_server(app)
     app.register_blueprint(pages.blp)
-    pages.limiter.init_app(app)
+    pages.init_limiter(app)
     logs.register(app)
     app.before_request(authenticate)
     _register_transaction(app)
@@ -217,18 +230,29 @@ def _register_transaction(app: Flask) -> None:
             unit.close()
 
 
+# Every response's security headers, unless the view set its own (the sign-in pages' CSP).
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+)
+
+
 def _register_headers(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        if request.is_secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-        if request.path.startswith("/api/v1/") and "Authorization" in request.headers:
-            headers.setdefault("Cache-Control", "no-store")
+        present = {key.lower() for key in headers.keys()}  # noqa: SIM118 (Headers, not a dict)
+        headers.extend([(k, v) for k, v in SECURITY_HEADERS if k.lower() not in present])
+        if request.is_secure and "strict-transport-security" not in present:
+            headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        if (
+            "cache-control" not in present
+            and request.path.startswith("/api/v1/")
+            and "Authorization" in request.headers
+        ):
+            headers["Cache-Control"] = "no-store"
         return response

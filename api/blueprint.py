@@ -55,3 +55,9 @@ class BodyRequiredParser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = BodyRequiredParser()
+
+    def arguments(self, schema, *args, **kwargs):
+        # webargs instantiates a schema class on every request; an instance is used as it is.
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)

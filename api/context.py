@@ -13,6 +13,7 @@ from api.auth import keys as signing_keys
 from api.auth.keys import SigningKeys
 from network.access import Principal
 from network.config import Settings
+from network.people.models import Person
 from network.uow import Dispatcher, Origin, UnitOfWork
 
 KEY_FILE_CHECK_SECONDS = 5.0
@@ -70,3 +71,11 @@ def uow() -> UnitOfWork:
 
 def principal() -> Principal:
     return g.principal
+
+
+def current_person() -> Person:
+    """The signed-in person, loaded when a view needs more of them than the principal holds."""
+    person = uow().session.get(Person, g.principal.person_id)
+    if person is None:  # authentication found them in this same transaction
+        raise LookupError(f"person {g.principal.person_id} vanished during the request")
+    return person

@@ -52,7 +52,7 @@ def register(app: Flask) -> None:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         # The route pattern, not the path: paths may carry secrets (calendar feed tokens).
         route = request.url_rule.rule if request.url_rule else "<unmatched>"
-        person = g.get("person")
+        principal = g.get("principal")
         log.info(
             "request",
             extra={
@@ -64,7 +64,7 @@ def register(app: Flask) -> None:
                     "duration_ms": round(
                         (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2
                     ),
-                    "person_id": person.id if person is not None else None,
+                    "person_id": principal.person_id if principal is not None else None,
                     "remote_addr": request.remote_addr,
                 }
             },

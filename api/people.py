@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import g
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from api.blueprint import Blueprint
-from api.context import principal, uow
+from api.context import current_person, principal, uow
 from api.schemas import In, Out, StrictInteger
 from network.digests import services as digests
 from network.digests.models import DigestContent, Frequency
@@ -65,7 +64,7 @@ class DigestPreferenceInSchema(In, DigestPreferenceSchema):
 
 
 def _me() -> dict:
-    person = g.person
+    person = current_person()
     return {
         "id": person.id,
         "email": person.email,
@@ -133,7 +132,7 @@ class MyMfa(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(409, response="CONFLICT", description="Two-step sign-in is already on.")
     def post(self):
-        secret, uri = signin.start_totp(uow(), g.person)
+        secret, uri = signin.start_totp(uow(), current_person())
         return {"secret": secret, "otpauth_uri": uri}
 
     @blp.doc(operationId="disableMfa", summary="Turn two-step sign-in off (not for superusers).")
@@ -142,7 +141,7 @@ class MyMfa(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(409, response="CONFLICT", description="It is off, or you are a superuser.")
     def delete(self, data):
-        signin.disable_totp(uow(), g.person, data["code"])
+        signin.disable_totp(uow(), current_person(), data["code"])
 
 
 @blp.route("/mfa/confirm")
@@ -153,5 +152,5 @@ class MyMfaConfirm(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(409, response="CONFLICT", description="Set-up was not started.")
     def post(self, data):
-        signin.confirm_totp(uow(), g.person, data["code"])
+        signin.confirm_totp(uow(), current_person(), data["code"])
         return _me()

@@ -20,8 +20,6 @@ import orjson
 import psycopg
 from flask import Flask, Response
 
-from network.safety import excerpt
-
 app = Flask(__name__)
 _BODY = Path(os.environ["BARE_BODY_FILE"]).read_bytes() if os.environ.get("BARE_BODY_FILE") else b""
 _PERSON = int(os.environ.get("BENCH_PERSON_ID") or 0)
@@ -35,7 +33,7 @@ WHERE m.person_id = %s
 """
 
 HOT = """
-SELECT pr.id, pr.title, pr.body, pr.tags, pr.status, pr.anonymity, pr.affected_count,
+SELECT pr.id, pr.title, pr.excerpt, pr.tags, pr.status, pr.anonymity, pr.affected_count,
        pr.comment_count, pr.created_at, pr.updated_at, pr.author_id,
        b.id, b.kind, b.name, a.id, a.name, pc.id, pc.name
 FROM problem pr
@@ -70,7 +68,7 @@ def sql() -> Response:
             "id": r[0],
             "board": {"id": r[11], "kind": r[12], "name": r[13]},
             "title": r[1],
-            "excerpt": excerpt(r[2]),
+            "excerpt": r[2],
             "tags": r[3],
             "status": r[4],
             "author": None if r[14] is None else {"id": r[14], "name": r[15]},

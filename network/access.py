@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from network.activity.models import Anonymity
@@ -42,31 +42,58 @@ class Principal:
         return frozenset(org for org, role in self.roles.items() if role is Role.admin)
 
 
-def load_principal(session: Session, person: Person) -> Principal:
-    """Build the principal of a person from their memberships, in one query."""
-    org, parent = _ORG, _PARENT
-    rows = session.execute(
-        select(Membership.organisation_id, Membership.role, org.parent_id, parent.parent_id)
-        .join(org, org.id == Membership.organisation_id)
-        .outerjoin(parent, parent.id == org.parent_id)
-        .where(Membership.person_id == person.id)
-    ).all()
+# A person and their memberships with each organisation's parent and grandparent, in one
+# statement built once (its compiled form is cached; authentication runs it on every request).
+_PRINCIPAL = (
+    select(
+        Person.email,
+        Person.is_superuser,
+        Person.is_active,
+        Membership.organisation_id,
+        Membership.role,
+        _ORG.parent_id,
+        _PARENT.parent_id,
+    )
+    .outerjoin(Membership, Membership.person_id == Person.id)
+    .outerjoin(_ORG, _ORG.id == Membership.organisation_id)
+    .outerjoin(_PARENT, _PARENT.id == _ORG.parent_id)
+    .where(Person.id == bindparam("person_id"))
+)
+
+
+def principal_of(session: Session, person_id: int, *, active: bool = True) -> Principal | None:
+    """The principal of a person, from the person and their memberships in one query; None when
+    there is no such person (or, unless `active` is False, when they are deactivated)."""
+    session.flush()  # Core below, past the ORM: pending changes first (free when there are none)
+    rows = session.connection().execute(_PRINCIPAL, {"person_id": person_id}).all()
+    if not rows or (active and not rows[0][2]):
+        return None
     roles: dict[int, Role] = {}
     belongs: set[int] = set()
     federations: set[int] = set()
-    for org_id, role, parent_id, grandparent_id in rows:
+    for _email, _superuser, _active, org_id, role, parent_id, grandparent_id in rows:
+        if org_id is None:
+            continue  # no memberships: the outer join's single empty row
         chain = [i for i in (org_id, parent_id, grandparent_id) if i is not None]
         roles[org_id] = role
         belongs.update(chain)
         federations.add(chain[-1])
     return Principal(
-        person_id=person.id,
-        label=person.email,
-        is_superuser=person.is_superuser,
+        person_id=person_id,
+        label=rows[0][0],
+        is_superuser=rows[0][1],
         roles=roles,
         belongs=frozenset(belongs),
         federations=frozenset(federations),
     )
+
+
+def load_principal(session: Session, person: Person) -> Principal:
+    """The principal of a loaded person, active or not (tests and commands)."""
+    principal = principal_of(session, person.id, active=False)
+    if principal is None:
+        raise LookupError(f"person {person.id} is not in this database")
+    return principal
 
 
 def chain_of(session: Session, organisation_id: int) -> list[int] | None:

@@ -29,6 +29,7 @@ from network.errors import Conflict, Invalid
 from network.organisations.models import Organisation, OrganisationKind
 from network.people.models import Membership, Person, Role, StaffGroup
 from network.problems.models import AffectedPractice, Comment, Problem, ProblemStatus, ProblemTag
+from network.safety import excerpt
 from network.uow import UnitOfWork
 
 BATCH = 10_000
@@ -493,6 +494,7 @@ def seed_bench(
                 title,
                 body,
                 f"<p>{html.escape(body)}</p>",
+                excerpt(body),
                 tags,
                 str(status),
                 affected_n,
@@ -531,11 +533,11 @@ def seed_bench(
     for row, n, (_pid, _el, _aff, created, _last) in zip(
         problem_rows, comment_counts, plan, strict=True
     ):
-        row[11] = n
+        row[12] = n
         if n:
             lc = min(end, created + timedelta(days=rng.expovariate(1 / 45), minutes=5))
             lc = lc.replace(microsecond=0)
-            row[16] = max(row[16], lc)
+            row[17] = max(row[17], lc)
             last_comment.append(lc)
         else:
             last_comment.append(None)
@@ -550,6 +552,7 @@ def seed_bench(
             "title",
             "body",
             "body_html",
+            "excerpt",
             "tags",
             "status",
             "affected_count",

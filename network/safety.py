@@ -79,7 +79,10 @@ def render_markdown(text: str) -> str:
     )
 
 
-def excerpt(text: str, length: int = 200) -> str:
+EXCERPT_LENGTH = 200
+
+
+def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
     """The start of a Markdown text as plain words, for lists and digests."""
     plain = re.sub(r"[#>*_`~\[\]()!|-]+", " ", text)
     plain = " ".join(plain.split())

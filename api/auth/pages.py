@@ -3,6 +3,7 @@ discovery document. Server-rendered HTML with CSRF tokens and a strict CSP."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 from urllib.parse import urlsplit
 
@@ -26,6 +27,27 @@ ADDRESS_LIMIT = "50 per 15 minutes"  # failed sign-ins from one client address
 FORGOT_LIMIT = "5 per 15 minutes"
 
 limiter = Limiter(key_func=get_remote_address, strategy="fixed-window")
+
+
+def init_limiter(app) -> None:
+    """The limits are the sign-in pages' own: the limiter's request hooks (check, headers,
+    clean-up), which it installs for the whole app, are moved to this blueprint, so API
+    requests never pass through it."""
+    limiter.init_app(app)
+
+    def ours(hook) -> bool:
+        owner = hook.args[0] if isinstance(hook, functools.partial) and hook.args else None
+        return getattr(hook, "__self__", owner) is limiter
+
+    moved = 0
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        app_wide = hooks.get(None, [])
+        mine = [hook for hook in app_wide if ours(hook)]
+        hooks[None] = [hook for hook in app_wide if not ours(hook)]
+        hooks.setdefault(blp.name, []).extend(mine)
+        moved += len(mine)
+    if moved != 3:
+        raise RuntimeError(f"expected flask-limiter's 3 request hooks, found {moved}")
 
 
 def _csp(form_targets: tuple[str, ...] = ()) -> str:

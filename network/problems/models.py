@@ -16,8 +16,9 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from network import safety
 from network.activity.models import Anonymity
 from network.db import Base, UTCDateTime, utcnow
 
@@ -64,6 +65,10 @@ class Problem(Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    # The start of the body as plain words, kept with it (lists show it and never read the body).
+    excerpt: Mapped[str] = mapped_column(
+        String(safety.EXCERPT_LENGTH), default="", server_default=""
+    )
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[ProblemStatus] = mapped_column(_enum(ProblemStatus), default=ProblemStatus.open)
     affected_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -77,6 +82,11 @@ class Problem(Base):
     # The accepted idea (a comment of this problem; no foreign key: comments come later).
     accepted_comment_id: Mapped[int | None] = mapped_column(Integer)
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+    @validates("body")
+    def _keep_excerpt(self, _key: str, body: str) -> str:
+        self.excerpt = safety.excerpt(body)
+        return body
 
 
 class ProblemTag(Base):

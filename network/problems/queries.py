@@ -3,11 +3,26 @@ applied in SQL so a hidden identity is never even loaded."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, literal_column, or_, select, tuple_
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy.orm import aliased
 
 from network import access
@@ -18,7 +33,6 @@ from network.organisations.models import Organisation
 from network.pagination import Page, decode_cursor, page_from_rows
 from network.people.models import Person
 from network.problems.models import AffectedPractice, Comment, Problem, ProblemStatus, ProblemTag
-from network.safety import excerpt
 from network.uow import UnitOfWork
 
 # Each order's keyset columns (all descending) and the types its cursor carries.
@@ -43,10 +57,6 @@ class ProblemView:
     author: Person | None  # None when anonymity hides them
     practice: Organisation | None  # None when anonymity hides it, or the author has none
     can_edit: bool
-
-    @property
-    def excerpt(self) -> str:
-        return excerpt(self.problem.body)
 
 
 def _select(principal: Principal) -> Select:
@@ -98,6 +108,78 @@ def can_moderate(uow: UnitOfWork, principal: Principal, board_id: int) -> bool:
     return chain is not None and access.can_administer(principal, chain)
 
 
+def _text(column, name: str | None = None):
+    """An enum column read as its text: a list writes the value out, no Enum object needed."""
+    return type_coerce(column, String).label(name or column.key)
+
+
+# What a list shows of each problem (in this order: `api.problems.problem_item` unpacks it):
+# columns, not entities (lists never load a body), with the
+# identities that anonymity hides never selected and `can_edit` worked out by the database.
+_LIST_COLUMNS = (
+    Problem.id,
+    Problem.title,
+    Problem.excerpt,
+    Problem.tags,
+    _text(Problem.status),
+    _text(Problem.anonymity),
+    Problem.affected_count,
+    Problem.comment_count,
+    Problem.created_at,
+    Problem.updated_at,
+    Problem.last_activity_at,
+    _BOARD.id.label("board_id"),
+    _text(_BOARD.kind, "board_kind"),
+    _BOARD.name.label("board_name"),
+    Person.id.label("author_id"),
+    Person.name.label("author_name"),
+    access.SHOWN_PRACTICE.id.label("practice_id"),
+    access.SHOWN_PRACTICE.name.label("practice_name"),
+    (Problem.author_id == bindparam("me")).label("can_edit"),
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _list_statement(
+    sort: str, board: bool, status: bool, tag: bool, fulltext: bool, after: bool
+) -> Select:
+    """The list's statement for one combination of filters, built once: every value is a bound
+    parameter, so each request only binds its own (boards, filters, cursor, limit)."""
+    stmt = access.join_shown_identity(
+        select(*_LIST_COLUMNS).join(_BOARD, _BOARD.id == Problem.board_id),
+        anonymity=Problem.anonymity,
+        person_id=Problem.author_id,
+        practice_id=Problem.author_practice_id,
+    ).where(
+        # The boards and the limit are written into the SQL (`literal_execute`), not sent as
+        # parameters: PostgreSQL's estimate of the board filter depends on which boards they are
+        # (a federation's board holds many problems, a new practice's few), so with them as
+        # parameters it re-plans every execution of the prepared statement (planning costs
+        # more than running it). Written in, each board set's statement gets its own plan, made
+        # once per connection and re-used.
+        Problem.board_id.in_(bindparam("boards", expanding=True, literal_execute=True)),
+        Problem.deleted_at.is_(None),
+        Problem.hidden.is_(False),
+    )
+    if board:
+        stmt = stmt.where(Problem.board_id == bindparam("board_id"))
+    if status:
+        stmt = stmt.where(Problem.status == bindparam("status"))
+    if tag:
+        stmt = stmt.where(
+            exists().where(ProblemTag.problem_id == Problem.id, ProblemTag.tag == bindparam("tag"))
+        )
+    if fulltext:
+        query = func.websearch_to_tsquery(literal_column("'english'"), bindparam("q"))
+        stmt = stmt.where(SEARCH_DOCUMENT.op("@@")(query))
+    keys, _types = _SORT_KEYS[sort]
+    if after:
+        bound = [bindparam(f"after_{i}", type_=key.type) for i, key in enumerate(keys)]
+        stmt = stmt.where(tuple_(*keys) < tuple_(*bound))
+    limit = bindparam("limit", type_=Integer, literal_execute=True)
+    return stmt.order_by(*(k.desc() for k in keys)).limit(limit)
+
+
 def get_all(
     uow: UnitOfWork,
     principal: Principal,
@@ -109,36 +191,38 @@ def get_all(
     sort: str = "hot",
     limit: int,
     cursor: str | None = None,
-) -> Page[ProblemView]:
-    """Problems on every board the principal reads (hidden ones left out)."""
+) -> Page[Row]:
+    """Problems on every board the principal reads (hidden ones left out), as rows of
+    `_LIST_COLUMNS`; one statement whatever the filters and the page size."""
     if sort not in SORTS:
         raise Invalid(f"sort is one of {', '.join(SORTS)}.", field="sort", location="query")
-    stmt = _select(principal).where(Problem.hidden.is_(False))
-    if board_id is not None:
-        stmt = stmt.where(Problem.board_id == board_id)
-    if status is not None:
-        stmt = stmt.where(Problem.status == status)
-    if tag:
-        stmt = stmt.where(
-            exists().where(ProblemTag.problem_id == Problem.id, ProblemTag.tag == tag.lower())
-        )
-    if q:
-        stmt = stmt.where(_matches(uow, q))
     keys, types = _SORT_KEYS[sort]
     after = decode_cursor(cursor, types)
-    if after is not None:
-        stmt = stmt.where(tuple_(*keys) < tuple_(*after))
-    stmt = stmt.order_by(*(k.desc() for k in keys)).limit(limit + 1)
-    views = [_view(principal, row) for row in uow.session.execute(stmt)]
-    return page_from_rows(
-        views, limit, lambda view: tuple(getattr(view.problem, k.key) for k in keys)
+    fulltext = bool(q) and uow.session.get_bind().dialect.name == "postgresql"
+    stmt = _list_statement(
+        sort, board_id is not None, status is not None, bool(tag), fulltext, after is not None
     )
+    if q and not fulltext:
+        stmt = stmt.where(_words_match(q))
+    params: dict = {
+        "boards": sorted(access.readable_board_ids(principal)),
+        "me": principal.person_id,
+        "limit": limit + 1,
+        "board_id": board_id,
+        "status": status,
+        "tag": tag.lower() if tag else None,
+        "q": q,
+    }
+    if after is not None:
+        params.update((f"after_{i}", value) for i, value in enumerate(after))
+    uow.session.flush()  # executed in Core (rows, not entities): pending changes first
+    rows = uow.session.connection().execute(stmt, params).all()
+    names = [k.key for k in keys]
+    return page_from_rows(rows, limit, lambda row: tuple(getattr(row, n) for n in names))
 
 
-def _matches(uow: UnitOfWork, q: str):
-    """Full-text search on PostgreSQL; on SQLite every word must appear in title or body."""
-    if uow.session.get_bind().dialect.name == "postgresql":
-        return SEARCH_DOCUMENT.op("@@")(func.websearch_to_tsquery(literal_column("'english'"), q))
+def _words_match(q: str):
+    """Search without PostgreSQL: every word must appear in the title or the body."""
     words = [w for w in re.split(r"\W+", q.lower()) if w]
     if not words:
         return Problem.id.is_(None)

@@ -374,16 +374,26 @@ def test_a_racing_second_signal_is_absorbed_by_the_database_constraint(net, sess
 
 
 def test_the_fast_list_items_equal_the_documented_schema(net, session, post):
+    """A list item is what ProblemSchema dumps of the same problem read on its own, for the
+    author and for another practice, whatever the anonymity."""
+    import orjson
+
+    from api.app import ORJSONProvider
     from api.problems import ProblemSchema, problem_item
     from network.access import load_principal
     from network.problems import queries
     from network.uow import UnitOfWork
 
-    post(net.members["practice1"], net.pcn1, tags=["a"], anonymity="person")
+    post(net.members["practice1"], net.pcn1, tags=["a", "b"], anonymity="person")
+    post(net.members["practice1"], net.pcn1, anonymity="practice")
+    post(net.members["practice1"], net.pcn1, body="# Heading\n\n**Bold** words [a link](x)")
     post(net.members["practice1"], net.practice1)
-    page = queries.get_all(
-        UnitOfWork(lambda: session), load_principal(session, net.members["practice1"]), limit=10
-    )
-    assert len(page.items) == 2
-    for view in page.items:
-        assert problem_item(view) == ProblemSchema().dump(view)
+    uow = UnitOfWork(lambda: session)
+    for reader, expected in (("practice1", 4), ("practice2", 3)):
+        principal = load_principal(session, net.members[reader])
+        page = queries.get_all(uow, principal, limit=10)
+        assert len(page.items) == expected
+        for row in page.items:
+            # As the client receives it: through the app's JSON provider.
+            item = orjson.loads(orjson.dumps(problem_item(row), option=ORJSONProvider.OPTIONS))
+            assert item == ProblemSchema().dump(queries.get(uow, principal, row.id))
