@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -n 2
 # Tokens name the API's URL as their issuer, and that follows PORT: show it when not the default.
 TOKEN_ENV := $(if $(filter-out 5000,$(PORT)),PORT=$(PORT) ,)
 
-.PHONY: install run test test-sqlite test-postgres lint format openapi lock clean
+.PHONY: install run test test-sqlite test-postgres lint format openapi lock bench clean
 
 install: $(STAMP)
 
@@ -56,6 +56,13 @@ format: install
 
 openapi: install
 	$(BIN)/commons openapi write openapi/openapi.json
+
+# The hot-list benchmark on PostgreSQL (seeds scales S and L once): benchmarks/RESULTS.md.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/commons
+BENCH_ARGS ?=
+bench: install
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/hot_list.py $(BENCH_ARGS)
 
 # Re-pin every dependency after changing pyproject.toml.
 lock: install

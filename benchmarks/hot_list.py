@@ -112,22 +112,18 @@ def _free_port() -> int:
 
 def start_gunicorn(app: str, env: dict, args: argparse.Namespace) -> str:
     port = _free_port()
-    cmd = [
-        str(BIN / "gunicorn"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        args.worker_class,
-        "--threads",
-        str(args.threads),
-        "--backlog",
-        "256",
-        "--log-level",
-        "warning",
-        app,
-    ]
+    # The API's own gunicorn settings (api/gunicorn_conf.py, as in docker-compose.yml) for
+    # every server in the run; --workers/--worker-class/--threads override them for experiments.
+    cmd = [str(BIN / "gunicorn"), "--config", "python:api.gunicorn_conf"]
+    cmd += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    for flag, value in (
+        ("--workers", args.workers),
+        ("--worker-class", args.worker_class),
+        ("--threads", args.threads),
+    ):
+        if value is not None:
+            cmd += [flag, str(value)]
+    cmd.append(app)
     # The servers' own output (the app logs every request) goes to a file, not the terminal.
     log = open(Path(env["INSTANCE_PATH"]) / f"gunicorn-{port}.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -144,6 +140,15 @@ def start_gunicorn(app: str, env: dict, args: argparse.Namespace) -> str:
                 raise SystemExit(f"gunicorn {app} exited with {proc.returncode}") from None
             time.sleep(0.2)
     raise SystemExit(f"gunicorn {app} did not listen within 30s")
+
+
+def _server_settings(args: argparse.Namespace) -> str:
+    from api import gunicorn_conf
+
+    workers = args.workers or gunicorn_conf.workers
+    worker_class = args.worker_class or gunicorn_conf.worker_class
+    threads = args.threads or gunicorn_conf.threads
+    return f"{workers} x {worker_class} (threads {threads})"
 
 
 def fetch(url: str, token: str | None = None) -> bytes:
@@ -192,9 +197,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
     parser.add_argument("--warmup", type=int, default=5, help="seconds of warm-up per endpoint")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--worker-class", default="sync")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, help="default: api/gunicorn_conf.py (cores)")
+    parser.add_argument("--worker-class", help="default: api/gunicorn_conf.py (gthread)")
+    parser.add_argument("--threads", type=int, help="default: api/gunicorn_conf.py (1)")
     args = parser.parse_args()
     if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
@@ -269,8 +274,8 @@ def main() -> None:
 
     print()
     print(
-        f"{platform.node()}: {os.cpu_count()} CPUs; gunicorn {args.workers} x {args.worker_class}"
-        f" (threads {args.threads}); wrk -t2 -c{args.connections} -d{args.duration}s"
+        f"{platform.node()}: {os.cpu_count()} CPUs; gunicorn {_server_settings(args)}; "
+        f"wrk -t2 -c{args.connections} -d{args.duration}s"
     )
     print(f"{'endpoint':<14}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}")
     for (scale, name), r in results.items():

@@ -68,8 +68,11 @@ def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False})
     elif url.startswith("postgresql"):
-        # Datetimes come back in the session's time zone: UTC, whatever the server's default.
-        kwargs.setdefault("connect_args", {"options": "-c TimeZone=UTC"})
+        # Datetimes come back in the session's time zone: UTC, whatever the server's default
+        # (added to any options the caller gives; a pooler in front must pass it through).
+        connect_args = dict(kwargs.get("connect_args") or {})
+        connect_args["options"] = f"{connect_args.get('options', '')} -c TimeZone=UTC".strip()
+        kwargs["connect_args"] = connect_args
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)

@@ -90,9 +90,9 @@ class AccessTokenValidator(JWTBearerTokenValidator):
 
     def validate_token(self, token, scopes, request, **kwargs):
         # Claims validated once stay valid until they expire (issuer, audience and the times
-        # they were issued at or become valid do not change); authlib's rule: expired when
-        # `exp` is before now.
-        if getattr(token, "validated", False) and token["exp"] >= time.time():
+        # they were issued at or become valid do not change). Expired on or after `exp`
+        # (RFC 7519), in whole seconds as joserfc counts.
+        if getattr(token, "validated", False) and int(time.time()) < token["exp"]:
             return
         super().validate_token(token, scopes, request, **kwargs)
         token.validated = True

@@ -397,3 +397,31 @@ def test_the_fast_list_items_equal_the_documented_schema(net, session, post):
             # As the client receives it: through the app's JSON provider.
             item = orjson.loads(orjson.dumps(problem_item(row), option=ORJSONProvider.OPTIONS))
             assert item == ProblemSchema().dump(queries.get(uow, principal, row.id))
+
+
+def test_the_lists_excerpt_follows_edits_of_the_body(client, net, auth, post):
+    """The excerpt is stored with the problem: posting sets it, editing the body changes it,
+    editing anything else leaves it."""
+    author, reader = net.members["practice1"], net.members["practice2"]
+    problem = post(author, net.pcn1, body="# Letters\n\nArrive as **five** documents")
+    url = f"/api/v1/problems/{problem['id']}"
+
+    def listed() -> str:
+        items = _get(client, auth, reader, "/api/v1/problems?sort=new").get_json()["items"]
+        return next(p["excerpt"] for p in items if p["id"] == problem["id"])
+
+    def edit(**changes) -> None:
+        etag = client.get(url, headers=auth(author)).headers["ETag"]
+        response = client.patch(url, json=changes, headers=auth(author) | {"If-Match": etag})
+        assert response.status_code == 200, response.get_json()
+
+    assert listed() == "Letters Arrive as five documents"
+    edit(body="Now *one* PDF, but [unsigned](https://example.org)")
+    assert listed() == "Now one PDF, but unsigned https://example.org"
+    assert _get(client, auth, reader, url).get_json()["excerpt"] == listed()
+    edit(title="Letters, again", tags=["letters"])
+    assert listed() == "Now one PDF, but unsigned https://example.org"
+    long_body = " ".join(f"word{n}" for n in range(60))
+    edit(body=long_body)
+    assert len(listed()) == 200 and listed().endswith("…")
+    assert long_body.startswith(listed()[:-1])
