@@ -36,6 +36,7 @@ from network import migrate
 from network.config import _database_url
 from network.db import make_engine
 from network.organisations.models import Organisation
+from network.organisations.ods.parsing import PCN_FILE_COLUMNS
 
 ROWS = 14_000
 GP_SHARE = 0.53  # about 7,400 of the national file's rows are GP practices (setting 4)
@@ -66,19 +67,6 @@ WORDS = [
 KINDS = ["SURGERY", "MEDICAL CENTRE", "HEALTH CENTRE", "MEDICAL PRACTICE", "FAMILY PRACTICE"]
 TOWNS = ["LEEDS", "YORK", "DERBY", "BATH", "STOCKTON-ON-TEES", "NEWCASTLE UPON TYNE", "HULL"]
 OTHER_SETTINGS = [0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 22, 25]
-PCN_HEADER = [
-    "Partner Organisation Code",
-    "Partner Name",
-    "Practice Parent Sub ICB Location Code",
-    "Practice Parent Sub ICB Location Name",
-    "PCN Code",
-    "PCN Name",
-    "PCN Parent Sub ICB Location Code",
-    "PCN Parent Sub ICB Location Name",
-    "Practice to PCN Relationship Start Date",
-    "Practice to PCN Relationship End Date",
-    "Practice Sub ICB and PCN Sub ICB Match?",
-]
 
 
 @dataclass
@@ -164,7 +152,9 @@ def write_files(
     partners = directory / "pcn-core-partners.csv"
     with partners.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow([h.replace(" Relationship ", "\nRelationship ") for h in PCN_HEADER])
+        # As NHS England's file has them: line breaks inside two header cells.
+        header = [name.replace(" Relationship ", "\nRelationship ") for name, _ in PCN_FILE_COLUMNS]
+        writer.writerow(header)
 
         def relationship(code: str, pcn: str, start: str, end: str) -> None:
             writer.writerow(

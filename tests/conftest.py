@@ -6,11 +6,12 @@ against real services, and a service that does not answer fails the run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -35,17 +36,16 @@ def database_url(tmp_path_factory, request):
     url = make_url(_database_url(raw))
     # One database per run and worker: runs side by side on one server do not collide.
     name = f"{url.database or 'commons'}_test_{worker}_{os.getpid()}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        pytest.exit(f"TEST_DATABASE_URL is set but PostgreSQL does not answer: {exc}", returncode=3)
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with contextlib.ExitStack() as stack:
+        try:
+            fresh = stack.enter_context(
+                factories.fresh_database(url.render_as_string(hide_password=False), name)
+            )
+        except Exception as exc:
+            pytest.exit(
+                f"TEST_DATABASE_URL is set but PostgreSQL does not answer: {exc}", returncode=3
+            )
+        yield fresh
 
 
 @pytest.fixture(scope="session")

@@ -59,18 +59,21 @@ class ProblemView:
     can_edit: bool
 
 
-def _select(principal: Principal) -> Select:
-    stmt = select(Problem, _BOARD, Person, access.SHOWN_PRACTICE).join(
-        _BOARD, _BOARD.id == Problem.board_id
-    )
+def _on_boards(stmt: Select, boards) -> Select:
+    """A select of problems with their board and the identities anonymity shows, on `boards`,
+    deleted ones left out: the one place a problem query starts from."""
     return access.join_shown_identity(
-        stmt,
+        stmt.join(_BOARD, _BOARD.id == Problem.board_id),
         anonymity=Problem.anonymity,
         person_id=Problem.author_id,
         practice_id=Problem.author_practice_id,
-    ).where(
-        Problem.board_id.in_(access.readable_board_ids(principal)),
-        Problem.deleted_at.is_(None),
+    ).where(Problem.board_id.in_(boards), Problem.deleted_at.is_(None))
+
+
+def _select(principal: Principal) -> Select:
+    return _on_boards(
+        select(Problem, _BOARD, Person, access.SHOWN_PRACTICE),
+        access.readable_board_ids(principal),
     )
 
 
@@ -143,24 +146,17 @@ _LIST_COLUMNS = (
 def _list_statement(
     sort: str, board: bool, status: bool, tag: bool, fulltext: bool, after: bool
 ) -> Select:
-    """The list's statement for one combination of filters, built once: every value is a bound
-    parameter, so each request only binds its own (boards, filters, cursor, limit)."""
-    stmt = access.join_shown_identity(
-        select(*_LIST_COLUMNS).join(_BOARD, _BOARD.id == Problem.board_id),
-        anonymity=Problem.anonymity,
-        person_id=Problem.author_id,
-        practice_id=Problem.author_practice_id,
-    ).where(
-        # The boards and the limit are written into the SQL (`literal_execute`), not sent as
-        # parameters: PostgreSQL's estimate of the board filter depends on which boards they are
-        # (a federation's board holds many problems, a new practice's few), so with them as
-        # parameters it re-plans every execution of the prepared statement (planning costs
-        # more than running it). Written in, each board set's statement gets its own plan, made
-        # once per connection and re-used.
-        Problem.board_id.in_(bindparam("boards", expanding=True, literal_execute=True)),
-        Problem.deleted_at.is_(None),
-        Problem.hidden.is_(False),
-    )
+    """The list's statement for one combination of filters, built once; each request only
+    binds its own values (boards, filters, cursor, limit).
+
+    The boards and the limit are written into the SQL (`literal_execute`), not sent as
+    parameters: PostgreSQL's estimate of the board filter depends on which boards they are (a
+    federation's board holds many problems, a new practice's few), so with them as parameters
+    it re-plans every execution of the prepared statement (planning costs more than running
+    it). Written in, each board set's statement gets its own plan, made once per connection and
+    re-used."""
+    boards = bindparam("boards", expanding=True, literal_execute=True)
+    stmt = _on_boards(select(*_LIST_COLUMNS), boards).where(Problem.hidden.is_(False))
     if board:
         stmt = stmt.where(Problem.board_id == bindparam("board_id"))
     if status:

@@ -12,6 +12,7 @@ from sqlalchemy.pool import NullPool
 
 from network import db
 from network.db import UTCDateTime, make_engine
+from tests import factories
 
 # Far from UTC all year, so a session left in it cannot pass for UTC.
 SERVER_ZONE = "Pacific/Kiritimati"  # UTC+14
@@ -27,17 +28,9 @@ def pg_url(database_url):
 @pytest.fixture
 def zoned_database_url(pg_url):
     """A scratch database whose sessions default to SERVER_ZONE."""
-    url = make_url(pg_url)
-    name = f"{url.database}_zoned"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-        conn.execute(text(f"ALTER DATABASE \"{name}\" SET TimeZone = '{SERVER_ZONE}'"))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    name = f"{make_url(pg_url).database}_zoned"
+    with factories.fresh_database(pg_url, name, timezone=SERVER_ZONE) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,11 +4,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from network.db import Base, load_models
 from network.migrate import alembic_config, include_name
+from tests import factories
 
 
 def test_migrations_have_a_single_head():
@@ -44,16 +45,10 @@ def scratch_database_url(database_url, tmp_path):
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'scratch.db'}"
         return
-    url = make_url(database_url)
-    name = f"{url.database}_scratch"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with factories.fresh_database(
+        database_url, f"{make_url(database_url).database}_scratch"
+    ) as url:
+        yield url
 
 
 def test_0007_fills_in_the_excerpt_of_existing_problems(scratch_database_url):

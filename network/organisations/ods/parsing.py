@@ -93,25 +93,25 @@ class PcnRelationship:
         return self.end_date is None
 
 
-# Header of the PCN core partner file, matched after collapsing white space, in any case.
-_PCN_HEADERS = {
-    "partner organisation code": "practice_code",
-    "partner name": "practice_name",
-    "practice parent sub icb location code": None,
-    "practice parent sub icb location name": None,
-    "pcn code": "pcn_code",
-    "pcn name": "pcn_name",
-    "pcn parent sub icb location code": None,
-    "pcn parent sub icb location name": None,
-    "practice to pcn relationship start date": "start_date",
-    "practice to pcn relationship end date": "end_date",
-    "practice sub icb and pcn sub icb match?": None,
-}
+# The PCN core partner file's columns as NHS England names them, and the field each fills
+# (None: read past). Headers are matched after collapsing white space, in any case.
+PCN_FILE_COLUMNS = (
+    ("Partner Organisation Code", "practice_code"),
+    ("Partner Name", "practice_name"),
+    ("Practice Parent Sub ICB Location Code", None),
+    ("Practice Parent Sub ICB Location Name", None),
+    ("PCN Code", "pcn_code"),
+    ("PCN Name", "pcn_name"),
+    ("PCN Parent Sub ICB Location Code", None),
+    ("PCN Parent Sub ICB Location Name", None),
+    ("Practice to PCN Relationship Start Date", "start_date"),
+    ("Practice to PCN Relationship End Date", "end_date"),
+    ("Practice Sub ICB and PCN Sub ICB Match?", None),
+)
 _PCN_REQUIRED = {
-    "practice_code": "Partner Organisation Code",
-    "pcn_code": "PCN Code",
-    "pcn_name": "PCN Name",
-    "end_date": "Practice to PCN Relationship End Date",
+    field: name
+    for name, field in PCN_FILE_COLUMNS
+    if field in ("practice_code", "pcn_code", "pcn_name", "end_date")
 }
 
 
@@ -228,6 +228,9 @@ def parse_date(value: str) -> date | None:
 def header_key(cell: str) -> str:
     """A header cell as it is matched: white space (line breaks too) collapsed, any case."""
     return collapse_whitespace(cell).casefold()
+
+
+_PCN_HEADERS = {header_key(name): field for name, field in PCN_FILE_COLUMNS}
 
 
 def _rows(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
