@@ -24,6 +24,7 @@ from api.auth.tokens import AccessTokenValidator
 from api.blueprint import IdConverter, id_parameter_schema
 from api.context import Commons
 from network.config import Settings
+from network.content import ReadCache
 from network.db import make_engine, make_session_factory
 from network.uow import Dispatcher
 from workers import runtime
@@ -121,6 +122,7 @@ def create_app(
         settings=settings,
         session_factory=session_factory,
         dispatch=dispatch or make_dispatcher(settings),
+        read_cache=ReadCache(settings.read_cache_size) if settings.read_cache_size > 0 else None,
     )
     app.extensions["commons"] = state
     app.extensions["commons_external_issuers"] = external_issuers.parse(settings.oidc_issuers)

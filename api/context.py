@@ -13,10 +13,12 @@ from api.auth import keys as signing_keys
 from api.auth.keys import SigningKeys
 from network.access import Principal
 from network.config import Settings
+from network.content import ReadCache
 from network.people.models import Person
 from network.uow import Dispatcher, Origin, UnitOfWork
 
 KEY_FILE_CHECK_SECONDS = 5.0
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 @dataclass
@@ -26,6 +28,8 @@ class Commons:
     settings: Settings
     session_factory: sessionmaker
     dispatch: Dispatcher
+    # Shared by the process's requests that only read (GET, HEAD): see network/content.py.
+    read_cache: ReadCache | None = None
     authorization_server: AuthorizationServer | None = field(default=None, repr=False)
     _keys: SigningKeys | None = field(default=None, repr=False)
 
@@ -65,7 +69,12 @@ def uow() -> UnitOfWork:
     if "uow" not in g:
         c = commons()
         channel = "oauth" if request.path.startswith(("/oauth/", "/account/")) else "api"
-        g.uow = UnitOfWork(c.session_factory, c.dispatch, Origin(channel, request.remote_addr))
+        g.uow = UnitOfWork(
+            c.session_factory,
+            c.dispatch,
+            Origin(channel, request.remote_addr),
+            read_cache=c.read_cache if request.method in SAFE_METHODS else None,
+        )
     return g.uow
 
 

@@ -9,7 +9,8 @@ in one run on the same gunicorn settings (budget: DESIGN.md, "Performance budget
 1. Seeds scale S into `commons_bench_s` and L into `commons_bench_l` on the same server
    (created and migrated when missing; `commons seed bench` when the bench federation is not
    there yet).
-2. Per scale: starts gunicorn `api.wsgi:app` and gunicorn `benchmarks.bare_app:app` on loopback
+2. Per scale: starts gunicorn `api.wsgi:app` (twice: `api` as configured, `api-nc` with
+   `READ_CACHE_SIZE=0`, the read cache off) and gunicorn `benchmarks.bare_app:app` on loopback
    ports, mints a 60-minute token with `commons token EMAIL`, checks each endpoint answers 200.
 3. Runs `wrk --latency` with 16 connections: a warm-up, then the measured run, per endpoint.
 4. Prints requests/s, p50, p99 per endpoint and the ratios.
@@ -256,8 +257,14 @@ def main() -> None:
             file=sys.stderr,
             flush=True,
         )
+        # The same API with its read cache off: every request reads the database.
+        uncached = start_gunicorn("api.wsgi:app", {**env, "READ_CACHE_SIZE": "0"}, args)
+        uncached_url = f"{uncached}/api/v1/problems?sort=hot&limit=25"
+        if fetch(uncached_url, token) != body:
+            raise SystemExit("the API answers differently with its read cache off")
         for name, target, tok in (
             ("api", api_url, token),
+            ("api-nc", uncached_url, token),
             ("bare", f"{bare}/bare", None),
             ("sql", f"{bare}/sql", None),
         ):
@@ -265,7 +272,7 @@ def main() -> None:
             results[(scale, name)] = wrk(target, tok, args, args.duration)
             r = results[(scale, name)]
             print(
-                f"  {name:<5} {r['rps']:8.0f} req/s  p50 {r['p50']:6.2f} ms  "
+                f"  {name:<6} {r['rps']:8.0f} req/s  p50 {r['p50']:6.2f} ms  "
                 f"p99 {r['p99']:6.2f} ms  non-2xx {r['non2xx']} {r['socket_errors']}",
                 file=sys.stderr,
                 flush=True,

@@ -32,6 +32,8 @@ class Settings:
     oidc_issuers: str | None
     # How many reverse proxies in front set X-Forwarded-For/-Proto (0: none, trust no header).
     trusted_proxies: int = 0
+    # Read results each API process remembers while the content version stands (0: none).
+    read_cache_size: int = 1024
     # Without SIGNING_KEY_FILE a key is generated into instance/ on first use; an operator's
     # file must exist (`commons keys rotate` creates it).
     generate_signing_key: bool = True
@@ -72,4 +74,5 @@ class Settings:
             oidc_issuers=env.get("OIDC_ISSUERS") or None,
             generate_signing_key=not env.get("SIGNING_KEY_FILE"),
             trusted_proxies=int(env.get("TRUSTED_PROXIES") or 0),
+            read_cache_size=int(env.get("READ_CACHE_SIZE") or 1024),
         )

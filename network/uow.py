@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from network.content import (
+    ReadCache,
+    has_written,
+    read_version,
+    read_version_outside_transaction,
+)
+
 log = logging.getLogger("commons.uow")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,18 +60,39 @@ class UnitOfWork:
         session_factory: sessionmaker,
         dispatch: Dispatcher = _discard,
         origin: Origin | None = None,
+        read_cache: ReadCache | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._dispatch = dispatch
         self.origin = origin or Origin()
         self._session: Session | None = None
         self._jobs: list[Job] = []
+        self._read_cache = read_cache
+        self._content_version: int | None = None
 
     @property
     def session(self) -> Session:
         if self._session is None:
             self._session = self._session_factory()
         return self._session
+
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, or its result remembered under `key` while the content version stands
+        (`network.content`). The key must name everything the result depends on, the reader
+        included. A unit without a read cache, or one that has written, always computes."""
+        if self._read_cache is None or (self._session is not None and has_written(self._session)):
+            return compute()
+        if self._content_version is None:
+            # Read once, before anything the unit remembers or reuses.
+            self._content_version = self._read_version()
+        return self._read_cache.get(self._content_version, key, compute)
+
+    def _read_version(self) -> int:
+        bind = getattr(self._session_factory, "kw", {}).get("bind")
+        if self._session is None and isinstance(bind, Engine):
+            return read_version_outside_transaction(bind)
+        # A session already open (or bound to one connection, as in tests): read in it.
+        return read_version(self.session)
 
     def enqueue_after_commit(self, job: Job) -> None:
         self._jobs.append(job)
@@ -87,6 +118,7 @@ class UnitOfWork:
         if self._session is not None:
             self._session.close()
             self._session = None
+        self._content_version = None
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -73,7 +73,11 @@ def authenticate() -> None:
         person_id = _external_person(external[issuer], token).id
     else:
         person_id = _subject(_own_token_claims().get("sub"))
-    found = principal_of(uow().session, person_id) if person_id is not None else None
+    found = None
+    if person_id is not None:
+        unit = uow()
+        # Remembered while nothing they read changes (memberships and people included).
+        found = unit.cached(("principal", person_id), lambda: principal_of(unit.session, person_id))
     if found is None:
         _refuse("The token's subject is not an active person.")
     g.principal = found

@@ -201,7 +201,7 @@ def get_all(
     if q and not fulltext:
         stmt = stmt.where(_words_match(q))
     params: dict = {
-        "boards": sorted(access.readable_board_ids(principal)),
+        "boards": tuple(sorted(access.readable_board_ids(principal))),
         "me": principal.person_id,
         "limit": limit + 1,
         "board_id": board_id,
@@ -211,8 +211,15 @@ def get_all(
     }
     if after is not None:
         params.update((f"after_{i}", value) for i, value in enumerate(after))
-    uow.session.flush()  # executed in Core (rows, not entities): pending changes first
-    rows = uow.session.connection().execute(stmt, params).all()
+
+    def run() -> list[Row]:
+        uow.session.flush()  # executed in Core (rows, not entities): pending changes first
+        return uow.session.connection().execute(stmt, params).all()
+
+    # The reader and their boards are in the key: a page is only ever served to whom it was
+    # read for (`can_edit` is theirs), and only while nothing it shows has changed.
+    key = ("problems", principal.person_id, params["boards"], sort, board_id, status, tag, q)
+    rows = uow.cached((*key, limit, cursor), run)
     names = [k.key for k in keys]
     return page_from_rows(rows, limit, lambda row: tuple(getattr(row, n) for n in names))
 

@@ -161,6 +161,8 @@ def test_lists_filter_and_page(client, net, auth, post):
 def test_listing_issues_a_constant_number_of_statements(client, net, auth, post, count_statements):
     for n in range(6):
         post(net.members["practice1"], net.pcn1, title=f"P{n}", tags=["t"])
+    # Their principal remembered for both sizes alike (each size's page is read afresh).
+    _get(client, auth, net.members["practice1"], "/api/v1/problems?limit=2")
     counts = []
     for limit in (1, 6):
         with count_statements() as counter:

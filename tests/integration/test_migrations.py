@@ -106,3 +106,99 @@ def test_0007_fills_in_the_excerpt_of_existing_problems(scratch_database_url):
     )
     assert len(stored[3]) == 200 and stored[3].endswith("…")
     assert stored[4] == ""
+
+
+def test_0008_the_database_raises_the_content_version_once_per_committed_change(
+    scratch_database_url,
+):
+    from sqlalchemy.orm import Session
+
+    from network.content import read_version
+    from network.db import make_engine
+    from network.migrate import upgrade
+
+    upgrade(scratch_database_url)
+    engine = make_engine(scratch_database_url)
+
+    def version() -> int:
+        with Session(engine) as fresh:
+            return read_version(fresh)
+
+    try:
+        assert version() == 0
+        with Session(engine) as session:
+            net = factories.network(session)  # organisations, people, memberships
+            session.flush()
+            pcn1, member = net.pcn1.id, net.members["practice1"].id
+            if engine.dialect.name == "postgresql":
+                assert version() == 0  # raised with the commit, not before
+            session.commit()
+        # PostgreSQL: once per transaction; SQLite: with each row (one writer at a time anyway).
+        assert version() == 1 if engine.dialect.name == "postgresql" else version() > 1
+        before = version()
+        with Session(engine) as session:
+            session.execute(text("UPDATE organisation SET name = name || '.'"))  # many rows
+            session.execute(text("UPDATE person SET name = name || '.'"))
+            session.commit()
+        raised = version() - before
+        assert raised == 1 if engine.dialect.name == "postgresql" else raised > 0
+        before = version()
+        with Session(engine) as session:
+            session.execute(text("UPDATE organisation SET name = 'x' WHERE id = :id"), {"id": pcn1})
+            session.rollback()
+        assert version() == before  # nothing committed, nothing raised
+        with Session(engine) as session:
+            session.execute(
+                text("DELETE FROM membership WHERE person_id = :id"),
+                {"id": member},
+            )
+            session.commit()
+        assert version() > before
+        if engine.dialect.name == "postgresql":
+            before = version()
+            with Session(engine) as session:
+                session.execute(text("TRUNCATE problem_tag"))
+                session.commit()
+            assert version() == before + 1
+    finally:
+        engine.dispose()
+
+
+def test_a_unit_whose_reads_are_all_remembered_opens_no_transaction(scratch_database_url):
+    # On an engine (as the API runs), the version is read outside any transaction; the unit
+    # opens a session only for what it has to compute, and a change is seen by the next unit.
+    from sqlalchemy.orm import Session
+
+    from network.content import ReadCache
+    from network.db import make_engine, make_session_factory
+    from network.migrate import upgrade
+    from network.uow import UnitOfWork
+
+    upgrade(scratch_database_url)
+    engine = make_engine(scratch_database_url)
+    factory = make_session_factory(engine)
+    cache = ReadCache(8)
+
+    def names() -> list[str]:
+        with UnitOfWork(factory, read_cache=cache) as unit:
+            found = unit.cached(
+                "names",
+                lambda: unit.session.execute(text("SELECT name FROM organisation")).scalars().all(),
+            )
+            opened = unit._session is not None
+            unit.commit()
+        return found, opened
+
+    try:
+        with Session(engine) as session:
+            factories.organisation(session, "federation", name="Federation A")
+            session.commit()
+        assert names() == (["Federation A"], True)  # computed in a session
+        assert names() == (["Federation A"], False)  # remembered: no session, no transaction
+        with Session(engine) as session:
+            session.execute(text("UPDATE organisation SET name = 'Federation B'"))
+            session.commit()
+        assert names() == (["Federation B"], True)
+        assert engine.pool.checkedout() == 0
+    finally:
+        engine.dispose()

@@ -1,0 +1,137 @@
+"""The read cache (network/content.py): a person's repeated reads are served from memory only
+while nothing they show has changed, however the change was made, and never to anyone else."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, text
+
+from api.app import create_app
+from network.content import ReadCache
+from network.people.models import Membership
+
+LIST = "/api/v1/problems?sort=hot&limit=25"
+
+
+@pytest.fixture
+def post(client, auth):
+    def _post(person, board, title="Discharge letters arrive as five documents", **extra):
+        body = {"board_id": board.id, "title": title, "body": "Each one separately."} | extra
+        response = client.post("/api/v1/problems", json=body, headers=auth(person))
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return _post
+
+
+def _titles(client, headers) -> list[str]:
+    response = client.get(LIST, headers=headers)
+    assert response.status_code == 200
+    return [item["title"] for item in response.get_json()["items"]]
+
+
+def test_a_repeated_read_costs_one_statement_and_answers_the_same(
+    client, net, auth, post, count_statements
+):
+    post(net.members["practice1"], net.pcn1, title="Letters")
+    headers = auth(net.members["practice1"])
+    first = client.get(LIST, headers=headers).get_json()
+    with count_statements() as counter:
+        again = client.get(LIST, headers=headers).get_json()
+    assert again == first
+    assert len(counter.statements) == 1 and "content_version" in counter.statements[0]
+
+
+def test_changes_through_the_api_show_at_once(client, net, auth, post, session):
+    reader = auth(net.members["practice2"])
+    assert _titles(client, reader) == []
+    problem = post(net.members["practice1"], net.pcn1, title="Letters")
+    assert _titles(client, reader) == ["Letters"]  # a new problem
+    signal = client.put(f"/api/v1/problems/{problem['id']}/affected", json={}, headers=reader)
+    assert signal.status_code == 201, signal.get_json()  # "we have this too": the count moves
+    item = client.get(LIST, headers=reader).get_json()["items"][0]
+    assert item["affected_count"] == 2
+    hidden = client.post(f"/api/v1/problems/{problem['id']}/hide", headers=auth(net.admins["pcn1"]))
+    assert hidden.status_code == 200
+    assert _titles(client, reader) == []  # hidden by a moderator: gone from a remembered page
+
+
+def test_changes_made_in_the_database_directly_show_at_once(client, net, auth, post, session):
+    problem = post(net.members["practice1"], net.pcn1, title="Letters")
+    reader = auth(net.members["practice2"])
+    assert _titles(client, reader) == ["Letters"]
+    # Past the application: the database's own triggers raise the version.
+    session.execute(
+        text("UPDATE problem SET title = 'Renamed' WHERE id = :id"), {"id": problem["id"]}
+    )
+    session.flush()
+    assert _titles(client, reader) == ["Renamed"]
+    session.execute(
+        text("UPDATE organisation SET name = 'PCN Uno' WHERE id = :id"), {"id": net.pcn1.id}
+    )
+    session.flush()
+    item = client.get(LIST, headers=reader).get_json()["items"][0]
+    assert item["board"]["name"] == "PCN Uno"
+
+
+def test_losing_a_membership_loses_the_board_at_once(client, net, auth, post, session):
+    post(net.members["practice1"], net.practice1, title="Practice only")
+    member = net.members["practice1"]
+    headers = auth(member)
+    assert _titles(client, headers) == ["Practice only"]
+    session.execute(delete(Membership).where(Membership.person_id == member.id))
+    session.flush()
+    # Their principal and their page were both remembered; neither survives the change.
+    assert _titles(client, headers) == []
+
+
+def test_a_page_is_never_served_to_another_reader(client, net, auth, post):
+    # Same boards, different people: the author may edit, the colleague may not.
+    author, colleague = net.members["practice1"], net.admins["practice1"]
+    post(author, net.practice1, title="Ours")
+    mine = client.get(LIST, headers=auth(author)).get_json()["items"]
+    theirs = client.get(LIST, headers=auth(colleague)).get_json()["items"]
+    assert [i["can_edit"] for i in mine] == [True]
+    assert [i["can_edit"] for i in theirs] == [False]
+    # A member of another practice of the same PCN, whose boards differ, never sees it.
+    assert _titles(client, auth(net.members["practice2"])) == []
+
+
+def test_a_unit_that_has_written_reads_afresh(session_factory, net):
+    # Its own changes are not covered by any version until it commits.
+    from network.organisations.models import Organisation
+    from network.uow import UnitOfWork
+
+    with UnitOfWork(session_factory, read_cache=ReadCache(8)) as unit:
+        assert unit.cached("k", lambda: "first") == "first"
+        assert unit.cached("k", lambda: "second") == "first"  # remembered
+        unit.session.get(Organisation, net.practice1.id).name = "Renamed"
+        unit.session.flush()
+        assert unit.cached("k", lambda: "third") == "third"
+
+
+def test_read_cache_size_zero_turns_it_off(settings, session_factory, net, count_statements):
+    from dataclasses import replace
+
+    from tests import factories
+
+    app = create_app(replace(settings, read_cache_size=0), session_factory=session_factory)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {factories.token(app, net.members['practice1'])}"}
+    client.get(LIST, headers=headers)
+    with count_statements() as counter:
+        assert client.get(LIST, headers=headers).status_code == 200
+    assert not any("content_version" in s for s in counter.statements)
+    assert len(counter.statements) >= 2  # the principal and the list, read every time
+
+
+def test_the_cache_keeps_one_version_and_a_bounded_number_of_results():
+    cache = ReadCache(2)
+    assert cache.get(1, "a", lambda: "a1") == "a1"
+    assert cache.get(1, "a", lambda: "other") == "a1"
+    assert cache.get(2, "a", lambda: "a2") == "a2"  # a new version: computed again
+    assert cache.get(1, "a", lambda: "a1 again") == "a1 again"  # lower too (a restored database)
+    cache.get(1, "b", lambda: "b")
+    cache.get(1, "c", lambda: "c")  # over the size: the others are forgotten
+    assert cache.get(1, "a", lambda: "recomputed") == "recomputed"
+    assert (cache.hits, cache.misses) == (1, 6)
