@@ -218,8 +218,8 @@ def get_all(
 
     # The reader and their boards are in the key: a page is only ever served to whom it was
     # read for (`can_edit` is theirs), and only while nothing it shows has changed.
-    key = ("problems", principal.person_id, params["boards"], sort, board_id, status, tag, q)
-    rows = uow.cached((*key, limit, cursor), run)
+    reader = (principal.person_id, params["boards"])
+    rows = uow.cached(("problems", *reader, sort, board_id, status, tag, q, limit, cursor), run)
     names = [k.key for k in keys]
     return page_from_rows(rows, limit, lambda row: tuple(getattr(row, n) for n in names))
 

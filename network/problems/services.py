@@ -232,13 +232,7 @@ def signal_affected(
     except IntegrityError:
         # Someone of the same practice got there first.
         return uow.session.get_one(AffectedPractice, (problem.id, practice_id)), False
-    uow.session.execute(
-        sql_update(Problem)
-        .where(Problem.id == problem.id)
-        .values(affected_count=Problem.affected_count + 1, last_activity_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    uow.session.expire(problem, ["affected_count", "last_activity_at"])
+    _add_to_count(uow, problem, "affected_count", 1, activity=True)
     _activity(
         uow,
         principal,
@@ -254,6 +248,23 @@ def signal_affected(
     return signal, True
 
 
+def _add_to_count(
+    uow: UnitOfWork, problem: Problem, counter: str, delta: int, *, activity: bool
+) -> None:
+    """`counter += delta` in SQL, so concurrent signals and comments never lose a count; an
+    addition that is activity (not a withdrawal) also moves the problem up the hot order."""
+    values = {counter: getattr(Problem, counter) + delta}
+    if activity:
+        values["last_activity_at"] = utcnow()
+    uow.session.execute(
+        sql_update(Problem)
+        .where(Problem.id == problem.id)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    uow.session.expire(problem, list(values))
+
+
 def withdraw_affected(uow: UnitOfWork, principal: Principal, problem_id: int) -> None:
     problem = queries.get(uow, principal, problem_id).problem
     practice_id = practice_of(uow, principal, problem.board_id)
@@ -266,13 +277,7 @@ def withdraw_affected(uow: UnitOfWork, principal: Principal, problem_id: int) ->
     ).rowcount
     if not deleted:
         raise NotFound("Your practice has not said it has this problem.")
-    uow.session.execute(
-        sql_update(Problem)
-        .where(Problem.id == problem.id)
-        .values(affected_count=Problem.affected_count - 1)
-        .execution_options(synchronize_session=False)
-    )
-    uow.session.expire(problem, ["affected_count"])
+    _add_to_count(uow, problem, "affected_count", -1, activity=False)
     _activity(
         uow,
         principal,
@@ -314,13 +319,7 @@ def add_comment(
         body_html=render_markdown(body),
     )
     uow.session.add(comment)
-    uow.session.execute(
-        sql_update(Problem)
-        .where(Problem.id == problem.id)
-        .values(comment_count=Problem.comment_count + 1, last_activity_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    uow.session.expire(problem, ["comment_count", "last_activity_at"])
+    _add_to_count(uow, problem, "comment_count", 1, activity=True)
     uow.session.flush()
     what = "suggested an idea on" if kind is CommentKind.idea else "commented on"
     _activity(

@@ -9,17 +9,6 @@ from sqlalchemy import func, select
 from network.problems.models import AffectedPractice, Problem
 
 
-@pytest.fixture
-def post(client, auth):
-    def _post(person, board, title="Discharge letters arrive as five documents", **extra):
-        body = {"board_id": board.id, "title": title, "body": "Each one **separately**."} | extra
-        response = client.post("/api/v1/problems", json=body, headers=auth(person))
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
-
-    return _post
-
-
 def _get(client, auth, person, url):
     return client.get(url, headers=auth(person))
 

@@ -4,7 +4,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from network.db import Base, load_models
@@ -178,27 +178,30 @@ def test_a_unit_whose_reads_are_all_remembered_opens_no_transaction(scratch_data
     engine = make_engine(scratch_database_url)
     factory = make_session_factory(engine)
     cache = ReadCache(8)
+    begun = []
+    event.listen(engine, "begin", lambda conn: begun.append(conn))
 
-    def names() -> list[str]:
+    def names() -> tuple[list[str], int]:
+        """The organisations' names (remembered) and how many transactions reading them took."""
+        before = len(begun)
         with UnitOfWork(factory, read_cache=cache) as unit:
             found = unit.cached(
                 "names",
                 lambda: unit.session.execute(text("SELECT name FROM organisation")).scalars().all(),
             )
-            opened = unit._session is not None
             unit.commit()
-        return found, opened
+        return found, len(begun) - before
 
     try:
         with Session(engine) as session:
             factories.organisation(session, "federation", name="Federation A")
             session.commit()
-        assert names() == (["Federation A"], True)  # computed in a session
-        assert names() == (["Federation A"], False)  # remembered: no session, no transaction
+        assert names() == (["Federation A"], 1)  # computed in a transaction
+        assert names() == (["Federation A"], 0)  # remembered: no transaction at all
         with Session(engine) as session:
             session.execute(text("UPDATE organisation SET name = 'Federation B'"))
             session.commit()
-        assert names() == (["Federation B"], True)
+        assert names() == (["Federation B"], 1)
         assert engine.pool.checkedout() == 0
     finally:
         engine.dispose()
