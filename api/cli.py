@@ -186,27 +186,32 @@ def clients_create(name: str, redirect_uris: tuple[str, ...], public: bool) -> N
 
 
 @main.command("token")
-@click.argument("email")
+@click.argument("emails", metavar="EMAIL...", nargs=-1, required=True)
 @click.option(
     "--minutes", type=click.IntRange(1, 24 * 60), default=ACCESS_TOKEN_MINUTES, show_default=True
 )
 @with_appcontext
-def token(email: str, minutes: int) -> None:
-    """Print an access token for the person with EMAIL."""
+def token(emails: tuple[str, ...], minutes: int) -> None:
+    """Print an access token for the person with each EMAIL, one per line, in order (nothing is
+    printed unless every EMAIL is an active person)."""
     with _uow() as uow:
-        try:
-            person = people.find_by_email(uow, email)
-        except DomainError as exc:
-            raise click.ClickException(exc.message) from None
-        if person is None or not person.is_active:
-            raise click.ClickException(f"no active person with email {email}")
-        settings = commons().settings
+        subjects = []
+        for email in emails:
+            try:
+                person = people.find_by_email(uow, email)
+            except DomainError as exc:
+                raise click.ClickException(exc.message) from None
+            if person is None or not person.is_active:
+                raise click.ClickException(f"no active person with email {email}")
+            subjects.append(str(person.id))
+    settings = commons().settings
+    for subject in subjects:
         click.echo(
             mint_access_token(
                 commons().keys,
                 issuer=settings.issuer,
                 audience=settings.audience,
-                subject=str(person.id),
+                subject=subject,
                 client_id=CLI_CLIENT_ID,
                 scope="openid profile email",
                 minutes=minutes,

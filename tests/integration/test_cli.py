@@ -40,6 +40,30 @@ def test_token_for_an_unknown_email_fails(app):
     assert "no active person" in result.output
 
 
+def test_token_for_several_people_prints_one_line_each_in_order(app, session):
+    first = factories.person(session, email="first@example.org")
+    second = factories.person(session, email="second@example.org")
+    result = app.test_cli_runner().invoke(
+        main, args=["token", "second@example.org", "first@example.org", "--minutes", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    keys = KeySet.import_key_set(app.extensions["commons"].keys.jwks())
+    subjects = [
+        jwt.decode(line, keys, algorithms=["RS256"]).claims["sub"]
+        for line in result.output.splitlines()
+    ]
+    assert subjects == [str(second.id), str(first.id)]
+
+
+def test_token_prints_nothing_when_one_of_several_emails_is_unknown(app, session):
+    factories.person(session, email="known@example.org")
+    result = app.test_cli_runner().invoke(
+        main, args=["token", "known@example.org", "nobody@example.org"]
+    )
+    assert result.exit_code != 0
+    assert result.output.strip() == "Error: no active person with email nobody@example.org"
+
+
 def test_the_api_accepts_a_token_from_the_command(app, client, session):
     person = factories.person(session, email="cli@example.org")
     token = app.test_cli_runner().invoke(main, args=["token", "cli@example.org"]).output.strip()
