@@ -53,4 +53,5 @@ WORKDIR /var/lib/commons
 
 EXPOSE 8000
 
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-", "api.wsgi:app"]
+# The API's own gunicorn settings (api/gunicorn_conf.py: sync workers, one per core).
+CMD ["gunicorn", "--config", "python:api.gunicorn_conf", "--bind", "0.0.0.0:8000", "api.wsgi:app"]

@@ -282,6 +282,8 @@ def test_image_runs_the_wsgi_app_with_gunicorn_on_port_8000():
     assert command[0] == "gunicorn"
     assert command[-1] == "api.wsgi:app"
     assert gunicorn_bind_port(command) == 8000
+    # The API's own gunicorn settings, as compose and the benchmark use them.
+    assert command[command.index("--config") + 1] == "python:api.gunicorn_conf"
     exposed = " ".join(args for keyword, args in stage if keyword == "EXPOSE").split()
     assert "8000" in exposed
 
