@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from sqlalchemy import BigInteger, CheckConstraint, Engine, Integer, event, select
+from sqlalchemy import BigInteger, CheckConstraint, Engine, Integer, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from network.db import Base
@@ -41,16 +41,13 @@ class ContentVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
-_VERSION = select(ContentVersion.version).where(ContentVersion.id == 1)
-
-
 _VERSION_SQL = "SELECT version FROM content_version WHERE id = 1"
 
 
 def read_version(session: Session) -> int:
     """The version, as the session's transaction sees it."""
     session.flush()  # Core below: pending changes first (free when there are none)
-    return session.connection().execute(_VERSION).scalar_one()
+    return session.connection().exec_driver_sql(_VERSION_SQL).scalar_one()
 
 
 def read_version_outside_transaction(engine: Engine) -> int:
@@ -99,10 +96,17 @@ class ReadCache:
         return value
 
 
+# A unit that has written reads its own changes, which no version number covers yet. It writes
+# by flushing objects, or by executing INSERT, UPDATE or DELETE through the session (counters).
 @event.listens_for(Session, "after_flush")
-def _mark_written(session: Session, _context) -> None:
-    # A unit that has written reads its own changes, which no version number covers yet.
+def _mark_flushed(session: Session, _context) -> None:
     session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _mark_executed(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
 
 
 def has_written(session: Session) -> bool:

@@ -98,6 +98,21 @@ def test_a_unit_that_has_written_reads_afresh(session_factory, net):
         assert unit.cached("k", lambda: "third") == "third"
 
 
+def test_a_unit_that_has_executed_an_update_reads_afresh(session_factory, net):
+    # Counters are raised by UPDATE statements, not by flushing objects.
+    from sqlalchemy import update
+
+    from network.organisations.models import Organisation
+    from network.uow import UnitOfWork
+
+    with UnitOfWork(session_factory, read_cache=ReadCache(8)) as unit:
+        assert unit.cached("k", lambda: "first") == "first"
+        unit.session.execute(
+            update(Organisation).where(Organisation.id == net.practice1.id).values(name="Renamed")
+        )
+        assert unit.cached("k", lambda: "second") == "second"
+
+
 def test_read_cache_size_zero_turns_it_off(settings, session_factory, net, count_statements):
     from dataclasses import replace
 
