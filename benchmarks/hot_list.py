@@ -69,8 +69,8 @@ def _stop_all() -> None:
     _children.clear()
 
 
-def ensure_database(admin_url: str, name: str, scale: str, env: dict) -> tuple[str, str]:
-    """The scale's database, seeded; returns its URL and the benchmark member's email."""
+def ensure_database(admin_url: str, name: str, scale: str, env: dict) -> str:
+    """The scale's database, created, migrated and seeded when it is not yet; returns its URL."""
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     admin = create_engine(
         make_url(admin_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
@@ -86,6 +86,7 @@ def ensure_database(admin_url: str, name: str, scale: str, env: dict) -> tuple[s
             text("SELECT id FROM organisation WHERE kind = 'federation' AND name = :n"),
             {"n": federation_name(scale)},
         )
+    engine.dispose()
     if fed is None:
         print(f"seeding scale {scale} into {name} ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
@@ -96,21 +97,29 @@ def ensure_database(admin_url: str, name: str, scale: str, env: dict) -> tuple[s
             timeout=1800,
         )
         print(f"seeded {scale} in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+    return url
+
+
+def readers(url: str, scale: str, count: int) -> list[tuple[int, str]]:
+    """(id, email) of the first plain member of each of the federation's first `count`
+    practices: readers with different sets of boards. The first is the member `seed bench`
+    prints, the one the single-reader endpoints read as."""
+    engine = create_engine(url)
     with engine.connect() as conn:
-        # The member `seed bench` prints: the first plain member of the federation's first practice.
-        email = conn.scalar(
+        rows = conn.execute(
             text(
-                "SELECT p.email FROM person p JOIN membership m ON m.person_id = p.id "
+                "SELECT DISTINCT ON (o.id) p.id, p.email FROM person p "
+                "JOIN membership m ON m.person_id = p.id "
                 "JOIN organisation o ON o.id = m.organisation_id "
                 "JOIN organisation pcn ON pcn.id = o.parent_id "
                 "WHERE pcn.parent_id = (SELECT id FROM organisation WHERE kind = 'federation' "
                 "AND name = :n) AND o.kind = 'practice' AND m.role = 'member' "
-                "ORDER BY o.id, p.id LIMIT 1"
+                "ORDER BY o.id, p.id LIMIT :count"
             ),
-            {"n": federation_name(scale)},
-        )
+            {"n": federation_name(scale), "count": count},
+        ).all()
     engine.dispose()
-    return url, email
+    return [(person_id, email) for person_id, email in rows]
 
 
 def _free_port() -> int:
@@ -158,27 +167,6 @@ def _server_settings(args: argparse.Namespace) -> str:
     worker_class = args.worker_class or gunicorn_conf.worker_class
     threads = args.threads or getattr(gunicorn_conf, "threads", 1)
     return f"{workers} x {worker_class}" + (f" ({threads} threads)" if threads > 1 else "")
-
-
-def reader_emails(url: str, scale: str, count: int) -> list[str]:
-    """One plain member from each of the first `count` practices of the scale's federation (the
-    benchmark member first): readers with different sets of boards."""
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        emails = conn.scalars(
-            text(
-                "SELECT DISTINCT ON (o.id) p.email FROM person p "
-                "JOIN membership m ON m.person_id = p.id "
-                "JOIN organisation o ON o.id = m.organisation_id "
-                "JOIN organisation pcn ON pcn.id = o.parent_id "
-                "WHERE pcn.parent_id = (SELECT id FROM organisation WHERE kind = 'federation' "
-                "AND name = :n) AND o.kind = 'practice' AND m.role = 'member' "
-                "ORDER BY o.id, p.id LIMIT :count"
-            ),
-            {"n": federation_name(scale), "count": count},
-        ).all()
-    engine.dispose()
-    return list(emails)
 
 
 def mint_tokens(env: dict, emails: list[str]) -> list[str]:
@@ -344,15 +332,14 @@ def wrk(endpoint: Endpoint, args: argparse.Namespace, duration: int, script: Pat
 def start_scale(scale: str, admin_url: str, base_env: dict, args, last: bool) -> list[Endpoint]:
     """The scale's servers (API, API without its read cache, bare and SQL yardsticks) and its
     endpoints; at the last scale also many readers, with and without writers."""
-    url, email = ensure_database(admin_url, f"commons_bench_{scale.lower()}", scale, base_env)
+    url = ensure_database(admin_url, f"commons_bench_{scale.lower()}", scale, base_env)
     env = {**base_env, "DATABASE_URL": url}
-    emails = reader_emails(url, scale, args.readers) if last else [email]
-    if emails[0] != email:
-        raise SystemExit(f"the first reader is {emails[0]}, not the benchmark member {email}")
-    tokens = mint_tokens(env, emails)
+    members = readers(url, scale, args.readers if last else 1)
+    if not members:
+        raise SystemExit(f"no plain practice member in {federation_name(scale)}")
+    person_id, email = members[0]
+    tokens = mint_tokens(env, [e for _, e in members])
     instance = Path(env["INSTANCE_PATH"])
-    with create_engine(url).connect() as conn:
-        person_id = conn.scalar(text("SELECT id FROM person WHERE email = :e"), {"e": email})
     api = start_gunicorn("api.wsgi:app", env, args)
     path = "/api/v1/problems?sort=hot&limit=25"
     body = fetch_ok(f"{api}{path}", tokens[0])
