@@ -22,3 +22,41 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 2)
 timeout = 30
 graceful_timeout = 30
 backlog = 2048
+
+# The request line (method, target, version) up to gunicorn's maximum, 8190 bytes: the API
+# serves targets up to 8 KiB (api.blueprint.MAX_REQUEST_TARGET) and answers a longer one with
+# its JSON 414. Not 0: "unlimited" makes gunicorn's Python parser (gunicorn_h1c is not
+# installed) buffer a request line of any length, copying the buffer on every read.
+limit_request_line = 8190
+
+
+def post_worker_init(worker) -> None:
+    """gunicorn's own answers to requests it cannot parse (a request line over the limit: 414;
+    headers too large: 431; a malformed request: 400) in the API's error body, as JSON, rather
+    than gunicorn's HTML page: clients read one error format whatever refused them."""
+    from gunicorn import util
+
+    util.write_error = _write_json_error
+
+
+def _write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn.util.write_error's replacement: the same answer, in the API's error body."""
+    import orjson
+    from gunicorn import util
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    from api.blueprint import TARGET_TOO_LONG
+
+    status = HTTP_STATUS_CODES.get(status_int, reason)  # as the app's own errors name it
+    message = TARGET_TOO_LONG if status_int == 414 else (mesg or status)
+    body = orjson.dumps({"code": status_int, "status": status, "message": message})
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "X-Content-Type-Options: nosniff\r\n"
+        "Cache-Control: no-store\r\n"
+        "\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)

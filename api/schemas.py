@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+import re
+from datetime import UTC, datetime
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -30,18 +31,64 @@ class Out(ma.Schema, metaclass=_AlwaysPresent):
         unknown = ma.EXCLUDE
 
 
-class In(ma.Schema):
+OUT_OF_UTC = "The time is beyond the calendar (years 1 to 9999) once converted to UTC."
+
+
+class _TimesInUTC(ma.Schema):
+    """Every datetime a request gives, converted to UTC; one that has no UTC equivalent
+    (0001-01-01T00:00:00+05:00, 9999-12-31T23:59:59-05:00) is refused, naming its field,
+    rather than overflowing where it meets the database."""
+
+    @ma.post_load
+    def _times_in_utc(self, data, **kwargs):
+        errors = {}
+        for name, field in self.load_fields.items():
+            key = field.attribute or name
+            value = data.get(key) if isinstance(data, dict) else None
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                try:
+                    data[key] = value.astimezone(UTC)
+                except OverflowError:
+                    errors[field.data_key or name] = [OUT_OF_UTC]
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
+
+
+class In(_TimesInUTC):
     """A request body: unknown fields are refused (no mass assignment)."""
 
     class Meta:
         unknown = ma.RAISE
 
 
-class Query(ma.Schema):
-    """Query-string arguments: unknown ones are ignored, as caches and proxies add their own."""
+# An integer in a query string: ASCII digits, optionally negative. `int()` also reads other
+# scripts' digits (Arabic-Indic `١٢`, fullwidth ones), surrounding white space, `+` and `_`.
+_QUERY_INTEGER = re.compile(r"-?[0-9]+")
+
+
+class Query(_TimesInUTC):
+    """Query-string arguments: unknown ones are ignored, as caches and proxies add their own.
+    Integers are written in ASCII digits, whatever field declares them."""
 
     class Meta:
         unknown = ma.EXCLUDE
+
+    @ma.pre_load
+    def _ascii_integers(self, data, **kwargs):
+        errors = {}
+        for name, field in self.load_fields.items():
+            if not isinstance(field, fields.Integer):
+                continue
+            key = field.data_key or name
+            value = data.get(key)
+            if value is None or value is ma.missing:
+                continue
+            if not (isinstance(value, str) and _QUERY_INTEGER.fullmatch(value)):
+                errors[key] = [field.error_messages["invalid"]]
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
 
 
 class StrictInteger(fields.Integer):

@@ -7,9 +7,10 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+import orjson
 from sqlalchemy import Select, tuple_
 
 from network.errors import Invalid
@@ -34,21 +35,30 @@ def encode_cursor(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-_LIMIT = 2**63
+# Every integer a list orders by is an `Integer` column (ids, counts): 32 bits in PostgreSQL,
+# which refuses a larger value in a comparison outright (a DataError, not an empty page).
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
 
 
 def decode_cursor(cursor: str | None, types: Sequence[type]) -> tuple[Any, ...] | None:
     """The key a cursor carries, checked against the types the list orders by (`int`, `str`,
-    or `datetime`, carried as ISO 8601 text with an offset)."""
+    or `datetime`, carried as ISO 8601 text with an offset), and against what the database
+    holds: integers within int32, datetimes that exist in UTC (returned in UTC), text that is
+    valid Unicode without NUL. Anything else is Invalid (422), never a database error."""
     if cursor is None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        # Strict base64 (no characters silently skipped), and orjson: strict JSON (no NaN, no
+        # lone surrogates, a depth limit of its own), integers beyond 64 bits read as floats.
+        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
+        key = orjson.loads(raw)
         if not isinstance(key, list) or len(key) != len(types):
             raise ValueError("wrong shape")
         return tuple(_value(v, t) for v, t in zip(key, types, strict=True))
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeError):
+        # orjson.JSONDecodeError is a ValueError; OverflowError: a time beyond UTC's calendar.
         raise Invalid(
             "The cursor is not one this list gave out.", field="cursor", location="query"
         ) from None
@@ -57,7 +67,7 @@ def decode_cursor(cursor: str | None, types: Sequence[type]) -> tuple[Any, ...] 
 def _value(value: Any, kind: type) -> Any:
     if isinstance(value, bool):
         raise ValueError("booleans are not keys")
-    if kind is int and isinstance(value, int) and -_LIMIT < value < _LIMIT:
+    if kind is int and isinstance(value, int) and INT32_MIN <= value <= INT32_MAX:
         return value
     if kind is str and isinstance(value, str) and "\x00" not in value:
         return value
@@ -65,7 +75,9 @@ def _value(value: Any, kind: type) -> Any:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError("naive time")
-        return parsed
+        # 0001-01-01T00:00:00+05:00 and 9999-12-31T23:59:59-05:00 are not times in UTC: the
+        # conversion raises OverflowError here rather than when the value is bound.
+        return parsed.astimezone(UTC)
     raise ValueError("wrong type")
 
 

@@ -12,6 +12,7 @@ from flask_smorest import abort
 
 from api.auth.external import ExternalIssuer, ExternalTokenError, unverified_issuer
 from api.auth.tokens import AccessTokenValidator
+from api.blueprint import MAX_ID
 from api.context import commons, uow
 from network.access import principal_of
 from network.people.models import Person
@@ -125,6 +126,8 @@ def _refuse(message: str):
 
 
 def _subject(sub: object) -> int | None:
-    if isinstance(sub, str) and sub.isdigit() and len(sub) < 19:
-        return int(sub)
+    """A person's id from a token's subject: ASCII digits within the id column's range."""
+    if isinstance(sub, str) and 0 < len(sub) <= 10 and sub.isascii() and sub.isdigit():
+        person_id = int(sub)
+        return person_id if person_id <= MAX_ID else None
     return None

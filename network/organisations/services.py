@@ -110,14 +110,20 @@ def update(
     if not access.can_administer(principal, chain):
         raise Forbidden("Only the organisation's administrators may change it.")
     organisation = uow.session.get_one(Organisation, organisation_id)
+    moving = "parent_id" in changes and changes["parent_id"] != organisation.parent_id
+    if moving:
+        # Checked before anything changes: its queries would flush the changes first
+        # (autoflush), and a taken ODS code would fail there, outside `_flush_unique`'s
+        # savepoint, rather than as a 409.
+        _check_move(uow, principal, organisation, changes["parent_id"])  # type: ignore[arg-type]
     if "name" in changes:
         organisation.name = clean_name(str(changes["name"]))
     if "ods_code" in changes:
         organisation.ods_code = _clean_code(changes["ods_code"])  # type: ignore[arg-type]
     if "active" in changes:
         organisation.active = bool(changes["active"])
-    if "parent_id" in changes and changes["parent_id"] != organisation.parent_id:
-        _move(uow, principal, organisation, changes["parent_id"])  # type: ignore[arg-type]
+    if moving:
+        organisation.parent_id = changes["parent_id"]  # type: ignore[assignment]
     _flush_unique(uow, organisation.ods_code)
     audit.record_by(
         uow,
@@ -132,9 +138,10 @@ def update(
     return organisation
 
 
-def _move(
+def _check_move(
     uow: UnitOfWork, principal: Principal, organisation: Organisation, parent_id: int | None
 ) -> None:
+    """Whether the organisation may move under `parent_id` (raises if not); it does not move."""
     if organisation.kind is OrganisationKind.federation or parent_id is None:
         raise Invalid(
             "Only PCNs and practices move, and they always have a parent.", field="parent_id"
@@ -143,7 +150,6 @@ def _move(
     if not access.can_administer(principal, new_chain):
         raise Forbidden("Moving an organisation needs administration of its new parent too.")
     _check_parent_kind(uow, organisation.kind, parent_id)
-    organisation.parent_id = parent_id
 
 
 def _check_parent_kind(uow: UnitOfWork, kind: OrganisationKind, parent_id: int) -> None:

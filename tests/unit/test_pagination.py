@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from network.errors import Invalid
@@ -31,3 +33,43 @@ def test_page_has_a_next_cursor_only_when_more_rows_exist():
     assert decode_cursor(full.next_cursor, (str, int)) == ("b", 2)
     last = page_from_rows(rows[:2], 2, key=lambda r: r)
     assert last.next_cursor is None
+
+
+def _raw_cursor(text: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("cursor", "types"),
+    [
+        (encode_cursor(["a", 2**31]), (str, int)),  # beyond an Integer column: int32
+        (encode_cursor(["a", -(2**31) - 1]), (str, int)),
+        (encode_cursor([2**63, "2026-01-01T00:00:00+00:00", 1]), (int, str, int)),
+        (encode_cursor(["9999-12-31T23:59:59-05:00", 1]), (datetime, int)),  # past UTC's end
+        (encode_cursor(["0001-01-01T00:00:00+05:00", 1]), (datetime, int)),  # before its start
+        (encode_cursor(["2026-01-01T00:00:00", 1]), (datetime, int)),  # naive
+        (_raw_cursor('["\\ud800", 1]'), (str, int)),  # a lone surrogate: no database stores it
+        (_raw_cursor("[NaN, 1]"), (int, int)),
+        (_raw_cursor("[" * 2000 + "]" * 2000), (int,)),  # deeper than any parser should recurse
+        (_raw_cursor('["a", ' + "9" * 5000 + "]"), (str, int)),
+        (encode_cursor(["a", 1]) + "!", (str, int)),  # base64 is read strictly, nothing skipped
+        ("٠١٢٣", (str, int)),
+    ],
+)
+def test_a_cursor_beyond_what_the_columns_hold_is_refused(cursor, types):
+    with pytest.raises(Invalid):
+        decode_cursor(cursor, types)
+
+
+def test_cursor_edges_that_the_columns_hold_are_read():
+    assert decode_cursor(encode_cursor(["a", 2**31 - 1]), (str, int)) == ("a", 2**31 - 1)
+    assert decode_cursor(encode_cursor(["a", -(2**31)]), (str, int)) == ("a", -(2**31))
+    start, end = (
+        decode_cursor(encode_cursor([at, 1]), (datetime, int))[0]
+        for at in ("0001-01-01T05:00:00+05:00", "9999-12-31T18:59:59-05:00")
+    )
+    assert start == datetime(1, 1, 1, tzinfo=UTC)
+    assert end == datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    assert start.utcoffset() == end.utcoffset() == timedelta(0)
