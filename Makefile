@@ -6,7 +6,7 @@ PORT ?= 5000
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/commons
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 # Tokens name the API's URL as their issuer, and that follows PORT: show it when not the default.
 TOKEN_ENV := $(if $(filter-out 5000,$(PORT)),PORT=$(PORT) ,)
 

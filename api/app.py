@@ -13,6 +13,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_cors import CORS
 from sqlalchemy.orm import sessionmaker
+from werkzeug.exceptions import InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import errors, logs
@@ -21,7 +22,7 @@ from api.auth import pages
 from api.auth import server as oauth_server
 from api.auth.protect import authenticate, make_protector, public
 from api.auth.tokens import AccessTokenValidator
-from api.blueprint import IdConverter, id_parameter_schema
+from api.blueprint import IdConverter, id_parameter_schema, refuse_long_request_targets
 from api.context import Commons
 from network.config import Settings
 from network.content import ReadCache
@@ -64,8 +65,34 @@ class ORJSONProvider(DefaultJSONProvider):
     def dumps(self, obj, **kwargs) -> str:
         return orjson.dumps(obj, default=self.default, option=self.OPTIONS).decode()
 
+    # Deeper than any body of this API nests (a few levels); what walks a body after parsing
+    # (the NUL check, marshmallow) then meets a bounded depth whatever it does.
+    MAX_DEPTH = 64
+
     def loads(self, s, **kwargs):
-        return orjson.loads(s)
+        """Strict JSON (no NaN or Infinity, no lone surrogates, numbers that overflow a float
+        refused; integers beyond 64 bits come back as floats, which no integer field takes),
+        nested at most MAX_DEPTH levels. Refusals are ValueErrors (Flask: 400)."""
+        value = orjson.loads(s)
+        if self._deeper_than(value, self.MAX_DEPTH):
+            raise ValueError(f"nested deeper than {self.MAX_DEPTH} levels")
+        return value
+
+    @staticmethod
+    def _deeper_than(value, limit: int) -> bool:
+        """Whether arrays and objects nest more than `limit` levels: one level at a time, never
+        by recursion (orjson itself stops at 1024 levels, which a recursive walk in Python
+        would not survive)."""
+        level = [value] if isinstance(value, (dict, list)) else []
+        for _ in range(limit):
+            inner: list = []
+            for item in level:
+                children = item.values() if isinstance(item, dict) else item
+                inner.extend(c for c in children if isinstance(c, (dict, list)))
+            if not inner:
+                return False
+            level = inner
+        return bool(level)
 
     def response(self, *args, **kwargs) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
@@ -135,6 +162,8 @@ def create_app(
     app.register_blueprint(pages.blp)
     pages.init_limiter(app)
     logs.register(app)
+    # An over-long request target is refused before anything reads it.
+    app.before_request(refuse_long_request_targets)
     app.before_request(authenticate)
     _register_transaction(app)
     _register_headers(app)
@@ -215,13 +244,21 @@ def _register_transaction(app: Flask) -> None:
             return response
         try:
             unit.commit()
-        except Exception:
-            log.exception("commit failed", extra={"fields": {"request_id": g.get("request_id")}})
+        except Exception as exc:
             unit.rollback()
-            failed = app.json.response(
-                code=500, status="Internal Server Error", message="The change could not be saved."
-            )
-            failed.status_code = 500
+            # A busy database or a simultaneous change found only at commit (PostgreSQL's
+            # deferred checks) is answered as it would be in the view: nothing was saved.
+            known = errors.database_error(exc)
+            if known is None:
+                log.exception(
+                    "commit failed", extra={"fields": {"request_id": g.get("request_id")}}
+                )
+                known = InternalServerError()
+                known.data = {"message": "The change could not be saved."}
+            payload, code, headers = app.extensions["commons_api"].handle_http_exception(known)
+            failed = app.json.response(payload)
+            failed.status_code = code
+            failed.headers.update(headers)
             return failed
         return response
 

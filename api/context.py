@@ -19,6 +19,8 @@ from network.uow import Dispatcher, Origin, UnitOfWork
 
 KEY_FILE_CHECK_SECONDS = 5.0
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+# Requests that never change anything: their unit of work does not take SQLite's write lock.
+READ_ONLY_METHODS = SAFE_METHODS | {"OPTIONS"}
 
 
 @dataclass
@@ -74,6 +76,7 @@ def uow() -> UnitOfWork:
             c.dispatch,
             Origin(channel, request.remote_addr),
             read_cache=c.read_cache if request.method in SAFE_METHODS else None,
+            writes=request.method not in READ_ONLY_METHODS,
         )
     return g.uow
 

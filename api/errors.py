@@ -6,7 +6,9 @@ import logging
 
 from flask import Flask
 from flask_smorest import Api
-from werkzeug.exceptions import default_exceptions
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from api.schemas import ErrorSchema
 from network.errors import (
@@ -47,7 +49,68 @@ class CommonsApi(Api):
         return payload, code, headers
 
 
+# How long a client should wait before trying again when the database is busy.
+RETRY_AFTER_SECONDS = 1
+# PostgreSQL's SQLSTATEs for "try again": serialization failure, deadlock, lock not available.
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+# SQLite's words for a lock it could not get within the busy timeout.
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+def database_error(error: Exception) -> HTTPException | None:
+    """The answer for a database error that the client's request, not a defect, explains:
+    503 with Retry-After when the database is busy or unavailable (nothing was stored), 409
+    when a simultaneous change took a unique value first, 422 when a value does not fit its
+    column. None for anything else (a defect: 500)."""
+    if isinstance(error, StaleDataError):
+        # A row this request read was deleted or changed by another before it wrote.
+        http_error = default_exceptions[409]()
+        http_error.data = {
+            "message": "This was changed by someone else at the same moment; nothing was saved. "
+            "Reload and try again."
+        }
+        log.warning("stale data answered 409: %s", error)
+        return http_error
+    if not isinstance(error, DBAPIError):
+        return None
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    text = str(error.orig).lower()
+    if sqlstate in _RETRYABLE_SQLSTATES or isinstance(error, OperationalError):
+        busy = sqlstate in _RETRYABLE_SQLSTATES or any(word in text for word in _SQLITE_BUSY)
+        http_error = default_exceptions[503]()
+        http_error.data = {
+            "message": "The database is busy with other changes; nothing was saved. Try again."
+            if busy
+            else "The database is not available; nothing was saved. Try again shortly.",
+            "headers": {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        }
+        log.warning("database %s: %s", "busy" if busy else "unavailable", text.splitlines()[0])
+        return http_error
+    if isinstance(error, IntegrityError):
+        http_error = default_exceptions[409]()
+        http_error.data = {
+            "message": "This clashed with a change made at the same moment; nothing was saved. "
+            "Reload and try again."
+        }
+        log.warning("integrity error answered 409: %s", text.splitlines()[0])
+        return http_error
+    if isinstance(error, DataError):
+        http_error = default_exceptions[422]()
+        http_error.data = {"message": "A value is out of range for its field; nothing was saved."}
+        log.warning("data error answered 422: %s", text.splitlines()[0])
+        return http_error
+    return None
+
+
 def register(app: Flask, api: CommonsApi) -> None:
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(StaleDataError)
+    def _database_error(error: Exception):
+        http_error = database_error(error)
+        if http_error is None:
+            raise error
+        return api.handle_http_exception(http_error)
+
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
         status = next((code for cls, code in _STATUS.items() if isinstance(error, cls)), 422)

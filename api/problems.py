@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
-from flask import current_app, request
+from flask import Response, current_app
 from flask.views import MethodView
 from marshmallow import fields, validate
 
+from api import etags
 from api.blueprint import MAX_ID, Blueprint
 from api.context import principal, uow
 from api.schemas import In, Out, PageQuery, StrictInteger, UTCDateTime, page_of
@@ -49,6 +48,12 @@ class ProblemSchema(Out):
     )
     anonymity = fields.Enum(Anonymity, attribute="problem.anonymity")
     affected_count = fields.Integer(attribute="problem.affected_count")
+    my_practice_affected = fields.Boolean(
+        metadata={
+            "description": "One of your practices has said “we have this too” (on a "
+            "practice-anonymous problem of your own practice, only once it has said so itself)."
+        }
+    )
     comment_count = fields.Integer(attribute="problem.comment_count")
     created_at = UTCDateTime(attribute="problem.created_at")
     updated_at = UTCDateTime(attribute="problem.updated_at")
@@ -141,6 +146,7 @@ def problem_item(row) -> dict:
         practice_id,
         practice_name,
         can_edit,
+        my_practice_affected,
     ) = row
     return {
         "id": id_,
@@ -153,6 +159,7 @@ def problem_item(row) -> dict:
         "practice": None if practice_id is None else {"id": practice_id, "name": practice_name},
         "anonymity": anonymity,
         "affected_count": affected_count,
+        "my_practice_affected": bool(my_practice_affected),
         "comment_count": comment_count,
         "created_at": created_at,
         "updated_at": updated_at,
@@ -161,23 +168,11 @@ def problem_item(row) -> dict:
 
 
 def _etag(view) -> str:
-    return f'"{view.problem.id}-{view.problem.version}"'
+    return etags.etag(view.problem.id, view.problem.version)
 
 
 def _with_etag(view, status: int = 200):
     return view, status, {"ETag": _etag(view)}
-
-
-def _if_match(problem_id: int) -> int | None:
-    """The version named by If-Match: None without the header, -1 (never current) when it is
-    not one of this problem's ETags."""
-    header = request.headers.get("If-Match")
-    if not header:
-        return None
-    match = re.fullmatch(r'(?:W/)?"(\d+)-(\d+)"', header.strip())
-    if match is None or int(match.group(1)) != problem_id:
-        return -1
-    return int(match.group(2))
 
 
 @blp.route("/problems")
@@ -208,19 +203,27 @@ class Problems(MethodView):
 
 @blp.route("/problems/<id:problem_id>")
 class ProblemById(MethodView):
-    @blp.doc(operationId="getProblem", summary="One problem, with its body.")
+    @blp.doc(
+        operationId="getProblem",
+        summary="One problem, with its body.",
+        parameters=[etags.IF_NONE_MATCH_PARAMETER],
+    )
     @blp.response(200, ProblemDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.alt_response(
+        304, description="Not modified: the ETag you sent in If-None-Match is current."
+    )
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, problem_id):
-        return _with_etag(queries.get(uow(), principal(), problem_id))
+        view = queries.get(uow(), principal(), problem_id)
+        if etags.none_match(_etag(view)):
+            return Response(status=304, headers={"ETag": _etag(view)})
+        return _with_etag(view)
 
     @blp.doc(
         operationId="updateProblem",
         summary="Edit a problem (its author or the board's administrators); needs If-Match.",
-        parameters=[
-            {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
-        ],
+        parameters=[etags.IF_MATCH_PARAMETER],
     )
     @blp.arguments(ProblemUpdateSchema)
     @blp.response(200, ProblemDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
@@ -230,7 +233,9 @@ class ProblemById(MethodView):
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
     def patch(self, changes, problem_id):
-        services.update(uow(), principal(), problem_id, if_match=_if_match(problem_id), **changes)
+        services.update(
+            uow(), principal(), problem_id, if_match=etags.if_match(problem_id), **changes
+        )
         return _with_etag(queries.get(uow(), principal(), problem_id))
 
     @blp.doc(operationId="deleteProblem", summary="Remove a problem (kept for the audit).")

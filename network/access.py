@@ -36,6 +36,8 @@ class Principal:
     roles: dict[int, Role] = field(default_factory=dict)
     belongs: frozenset[int] = frozenset()
     federations: frozenset[int] = frozenset()
+    # The practices they are a member of: "my practice" in reads (`my_practice_affected`).
+    practices: frozenset[int] = frozenset()
 
     @property
     def admin_of(self) -> frozenset[int]:
@@ -51,6 +53,7 @@ _PRINCIPAL = (
         Person.is_active,
         Membership.organisation_id,
         Membership.role,
+        _ORG.kind,
         _ORG.parent_id,
         _PARENT.parent_id,
     )
@@ -71,13 +74,16 @@ def principal_of(session: Session, person_id: int, *, active: bool = True) -> Pr
     roles: dict[int, Role] = {}
     belongs: set[int] = set()
     federations: set[int] = set()
-    for _email, _superuser, _active, org_id, role, parent_id, grandparent_id in rows:
+    practices: set[int] = set()
+    for _email, _superuser, _active, org_id, role, kind, parent_id, grandparent_id in rows:
         if org_id is None:
             continue  # no memberships: the outer join's single empty row
         chain = [i for i in (org_id, parent_id, grandparent_id) if i is not None]
         roles[org_id] = role
         belongs.update(chain)
         federations.add(chain[-1])
+        if kind is OrganisationKind.practice:
+            practices.add(org_id)
     return Principal(
         person_id=person_id,
         label=rows[0][0],
@@ -85,6 +91,7 @@ def principal_of(session: Session, person_id: int, *, active: bool = True) -> Pr
         roles=roles,
         belongs=frozenset(belongs),
         federations=frozenset(federations),
+        practices=frozenset(practices),
     )
 
 

@@ -478,6 +478,9 @@ def seed_bench(
             affected_rows.append((problem_id, practice, by, None, at))
         weights.append(min(200.0, (affected_n**0.8) * rng.paretovariate(1.2)))
         anonymity = _pick(rng, _ANONYMITY)
+        if anonymity is Anonymity.practice and author_practice in affected:
+            # Counted, not signalled: the practice the post hides (services.create).
+            affected_rows.remove((problem_id, author_practice, author, None, created))
         subject, trouble = rng.choice(_SUBJECTS), rng.choice(_TROUBLES)
         title = f"{subject} {trouble}"
         body = _paragraphs(rng, rng.randint(2, 6))

@@ -30,7 +30,14 @@ T = TypeVar("T")
 
 # Tables whose rows what people read is made of; each has the version-raising trigger
 # (migration 0008; a test checks that every table the remembered reads select from is here).
-VERSIONED_TABLES = ("problem", "problem_tag", "organisation", "person", "membership")
+VERSIONED_TABLES = (
+    "problem",
+    "problem_tag",
+    "affected_practice",
+    "organisation",
+    "person",
+    "membership",
+)
 
 
 class ContentVersion(Base):

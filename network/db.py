@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import time
+import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import orjson
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.exc import DisconnectionError, IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -123,7 +128,48 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A deferred transaction that reads first and then writes cannot wait for the write lock:
+    # SQLite refuses the upgrade at once ("database is locked") whatever the busy timeout, since
+    # the snapshot it read may be stale. A unit that will write takes the lock when it begins,
+    # where the busy timeout applies, so writers queue instead of failing.
+    if connection.get_execution_options().get(WRITES_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+WRITES_OPTION = "commons_writes"
+_writer_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def writer_bind(engine: Engine) -> Engine:
+    """The engine a unit that writes uses: on SQLite its transactions begin IMMEDIATE (they
+    hold the write lock from the start); elsewhere the engine itself (PostgreSQL's row locks
+    and constraints order writers)."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    writer = _writer_engines.get(engine)
+    if writer is None:
+        writer = _writer_engines[engine] = engine.execution_options(**{WRITES_OPTION: True})
+    return writer
+
+
+def insert_or_get(session: Session, row: T, find: Callable[[], T | None]) -> tuple[T, bool]:
+    """Insert `row`, or return the row that a simultaneous request inserted with the same
+    unique key first: (row, created). Looking first and inserting after is not enough — two
+    requests both look, both find nothing, both insert — so the unique constraint decides, in a
+    savepoint that keeps the rest of the transaction. `find` looks the winner up afterwards (it
+    has committed: PostgreSQL makes the loser wait for it; SQLite runs one writer at a time)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        existing = find()
+        if existing is None:  # another constraint failed: not a race for this key
+            raise
+        return existing, False
+    return row, True
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -16,6 +16,7 @@ from network.content import (
     read_version,
     read_version_outside_transaction,
 )
+from network.db import writer_bind
 
 log = logging.getLogger("commons.uow")
 
@@ -61,8 +62,13 @@ class UnitOfWork:
         dispatch: Dispatcher = _discard,
         origin: Origin | None = None,
         read_cache: ReadCache | None = None,
+        *,
+        writes: bool = True,
     ) -> None:
         self._session_factory = session_factory
+        # Whether the unit means to write: on SQLite its transaction then holds the write lock
+        # from the start (`network.db.writer_bind`). Requests that only read say False.
+        self.writes = writes
         self._dispatch = dispatch
         self.origin = origin or Origin()
         self._session: Session | None = None
@@ -73,7 +79,11 @@ class UnitOfWork:
     @property
     def session(self) -> Session:
         if self._session is None:
-            self._session = self._session_factory()
+            bind = getattr(self._session_factory, "kw", {}).get("bind")
+            if self.writes and isinstance(bind, Engine):
+                self._session = self._session_factory(bind=writer_bind(bind))
+            else:
+                self._session = self._session_factory()
         return self._session
 
     def cached(self, key: Hashable, compute: Callable[[], T]) -> T:

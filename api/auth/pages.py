@@ -201,6 +201,8 @@ def set_password():
         signin.redeem_link(uow(), token, password)
     except Invalid as weak:
         return _page("auth/set_password.html", 422, error=weak.message, **context)
+    except NotFound as used:  # used by a simultaneous submission of the same form
+        return _page("auth/error.html", status=404, message=used.message)
     return _page("auth/password_set.html", person=person)
 
 

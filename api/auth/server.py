@@ -7,7 +7,7 @@ import secrets
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, grants
-from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -135,11 +135,11 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         )
 
     def query_authorization_code(self, code, client):
-        row = signin.find_authorization_code(uow(), code, client.get_client_id())
+        row = signin.claim_authorization_code(uow(), code, client.get_client_id())
         return Code(row) if row else None
 
     def delete_authorization_code(self, authorization_code):
-        signin.delete_authorization_code(uow(), authorization_code.row)
+        """Nothing left to do: the code was taken out when it was read (one exchange each)."""
 
     def authenticate_user(self, authorization_code):
         person = uow().session.get(Person, authorization_code.row.person_id)
@@ -159,7 +159,10 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return uow().session.get(Person, refresh_token.row.person_id)
 
     def revoke_old_credential(self, refresh_token):
-        signin.rotate(uow(), refresh_token.row)
+        if not signin.rotate(uow(), refresh_token.row):
+            # Exchanged by a simultaneous request: a reuse. The family, the token just made
+            # included, is revoked, and the endpoint commits that.
+            raise InvalidGrantError("The refresh token has already been used.")
 
 
 class ClientCredentials(grants.ClientCredentialsGrant):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from network import access
 from network.access import Principal
@@ -37,7 +37,9 @@ def record(
         subject_type=subject_type,
         subject_id=subject_id,
         details=details or {},
-        ip=origin.ip,
+        # Behind trusted proxies the address comes from a header a client can forge: kept to
+        # what the column holds, so an absurd one is recorded as sent, never refused.
+        ip=origin.ip[:64] if origin.ip else None,
         channel=origin.channel,
     )
     uow.session.add(entry)
@@ -59,18 +61,25 @@ def get_all(
     cursor: str | None = None,
 ) -> Page[AuditEntry]:
     """Newest first. Superusers read everything; administrators read the entries of the
-    organisations they administer (and their descendants)."""
+    organisations they administer (and their descendants), and their people's own sign-in and
+    token events from when they joined."""
     stmt = select(AuditEntry)
     if not principal.is_superuser:
         if not principal.admin_of:
             raise Forbidden("Only administrators and superusers read the audit log.")
         administered = access.administered_organisations(principal)
-        members = select(Membership.person_id).where(Membership.organisation_id.in_(administered))
+        # Events of no organisation (sign-ins, tokens) of the people they administer, from
+        # while those people belong to it: inviting someone who already has a history elsewhere
+        # opens no window into it.
+        member_then = exists().where(
+            Membership.person_id == AuditEntry.actor_id,
+            Membership.organisation_id.in_(administered),
+            Membership.created_at <= AuditEntry.at,
+        )
         stmt = stmt.where(
             or_(
                 AuditEntry.organisation_id.in_(administered),
-                # Events of no organisation (sign-ins, tokens) of the people they administer.
-                and_(AuditEntry.organisation_id.is_(None), AuditEntry.actor_id.in_(members)),
+                and_(AuditEntry.organisation_id.is_(None), member_then),
             )
         )
     if organisation_id is not None:

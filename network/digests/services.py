@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from network.access import Principal
+from network.db import insert_or_get
 from network.digests.models import DEFAULT_PREFERENCE, DigestContent, DigestPreference, Frequency
 from network.errors import Invalid
 from network.uow import UnitOfWork
@@ -52,8 +53,11 @@ def set_preference(
     _check_timezone(timezone)
     stored = uow.session.get(DigestPreference, principal.person_id)
     if stored is None:
-        stored = DigestPreference(person_id=principal.person_id)
-        uow.session.add(stored)
+        stored, _ = insert_or_get(
+            uow.session,
+            DigestPreference(person_id=principal.person_id, **DEFAULT_PREFERENCE),
+            lambda: uow.session.get(DigestPreference, principal.person_id),
+        )
     stored.frequency = Frequency(frequency)
     stored.weekday = weekday
     stored.hour = hour

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import contains_eager, joinedload
 
 from network import access
 from network.access import Principal
 from network.audit import services as audit
+from network.db import insert_or_get
 from network.errors import Conflict, Forbidden, Invalid, NotFound
 from network.organisations.models import Organisation
 from network.pagination import Page, decode_cursor, page_from_rows
@@ -65,19 +66,21 @@ def create(
     password: str | None = None,
     is_superuser: bool = False,
 ) -> Person:
-    """Create a person (operators: `commons users create`; invitations reuse it)."""
+    """Create a person (operators: `commons users create`)."""
     email = normalise_email(email)
-    if find_by_email(uow, email) is not None:
-        raise Conflict(f"A person with email {email} already exists.", field="email")
-    person = Person(
-        email=email,
-        name=clean_name(name),
-        staff_group=staff_group,
-        password_hash=hash_password(password) if password else None,
-        is_superuser=is_superuser,
+    person, created = insert_or_get(
+        uow.session,
+        Person(
+            email=email,
+            name=clean_name(name),
+            staff_group=staff_group,
+            password_hash=hash_password(password) if password else None,
+            is_superuser=is_superuser,
+        ),
+        lambda: find_by_email(uow, email),
     )
-    uow.session.add(person)
-    uow.session.flush()
+    if not created:
+        raise Conflict(f"A person with email {email} already exists.", field="email")
     if is_superuser:
         audit.record(
             uow,
@@ -169,21 +172,29 @@ def add_member(
     """
     chain = _chain_for_members(uow, principal, organisation_id)
     _require_admin(principal, chain)
+    email = normalise_email(email)
     person = find_by_email(uow, email)
     if person is None:
-        email = normalise_email(email)
-        person = create(
-            uow,
-            email=email,
-            name=name or email.split("@", 1)[0][:200],
-            staff_group=staff_group or StaffGroup.other,
+        # The same email invited twice at once, here or elsewhere: one person either way.
+        person, _ = insert_or_get(
+            uow.session,
+            Person(
+                email=email,
+                name=clean_name(name or email.split("@", 1)[0][:200]),
+                staff_group=staff_group or StaffGroup.other,
+            ),
+            lambda: find_by_email(uow, email),
         )
     membership = _membership(uow, organisation_id, person.id)
     if membership is not None:
         return membership, False
-    membership = Membership(person_id=person.id, organisation_id=organisation_id, role=role)
-    uow.session.add(membership)
-    uow.session.flush()
+    membership, created = insert_or_get(
+        uow.session,
+        Membership(person_id=person.id, organisation_id=organisation_id, role=role),
+        lambda: _membership(uow, organisation_id, person.id),
+    )
+    if not created:
+        return membership, False
     membership.person = person
     uow.enqueue_after_commit(
         Job("workers.jobs.send_invitation", (person.id, organisation_id), queue="mail")
@@ -226,8 +237,15 @@ def remove_member(
 ) -> None:
     """End a membership (the organisation's administrators)."""
     membership = _membership_to_manage(uow, principal, organisation_id, person_id)
-    uow.session.delete(membership)
-    uow.session.flush()
+    removed = uow.session.execute(
+        delete(Membership).where(
+            Membership.organisation_id == organisation_id, Membership.person_id == person_id
+        ),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if not removed:  # removed by a simultaneous request
+        raise NotFound(f"Person {person_id} is not a member of organisation {organisation_id}.")
+    uow.session.expunge(membership)
     audit.record_by(
         uow,
         principal,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select, tuple_
 
 from network import access
@@ -11,8 +13,17 @@ from network.audit import services as audit
 from network.db import utcnow
 from network.errors import Forbidden, Invalid, NotFound
 from network.pagination import Page, decode_cursor, page_from_rows
+from network.preconditions import bump_version
 from network.problems import queries
-from network.problems.models import Comment, Problem, ProblemRevision, Report, ReportStatus
+from network.problems.models import (
+    AffectedPractice,
+    Comment,
+    Problem,
+    ProblemRevision,
+    Report,
+    ReportStatus,
+)
+from network.problems.services import TAG_LENGTH, set_tags, tags_of
 from network.safety import refuse_nhs_numbers, render_markdown
 from network.uow import UnitOfWork
 
@@ -100,7 +111,7 @@ def set_hidden(uow: UnitOfWork, principal: Principal, problem_id: int, hidden: b
     problem = queries.get(uow, principal, problem_id).problem
     _require_moderator(uow, principal, problem.board_id)
     problem.hidden = hidden
-    problem.version += 1
+    bump_version(uow.session, problem)
     audit.record_by(
         uow,
         principal,
@@ -121,45 +132,58 @@ def redact(
     text: str,
     replacement: str = DEFAULT_REPLACEMENT,
 ) -> int:
-    """Replace every occurrence of `text` in the problem, its comments, its edit history and
-    the summaries of its activity. Returns how many places changed. The audit entry records
-    that it happened, never the text."""
+    """Replace every occurrence of `text`, in any letter case, in the problem (title, body,
+    tags and the rows `?tag=` filters on), its comments, its "we have this too" notes, its edit
+    history, its reports and the summaries of its activity; search reads the same columns.
+    Returns how many places changed. The audit entry records that it happened, never the text."""
     problem = queries.get(uow, principal, problem_id).problem
     _require_moderator(uow, principal, problem.board_id)
     if not text.strip():
         raise Invalid("Give the text to remove.", field="text")
-    if text in replacement:
+    # Tags are stored in lower case, and a name is the same name in capitals: any case goes.
+    pattern = re.compile(re.escape(text), re.IGNORECASE)
+    if pattern.search(replacement):
         raise Invalid("The replacement must not contain the text.", field="replacement")
     refuse_nhs_numbers([("replacement", replacement)])
+
+    def scrub(value: str) -> str:
+        return pattern.sub(lambda _match: replacement, value)
+
     changed = 0
-    if text in problem.title or text in problem.body:
-        problem.title = problem.title.replace(text, replacement)[:200]
-        problem.body = problem.body.replace(text, replacement)
+    if pattern.search(problem.title) or pattern.search(problem.body):
+        problem.title = scrub(problem.title)[:200]
+        problem.body = scrub(problem.body)
         problem.body_html = render_markdown(problem.body)
         changed += 1
-    if any(text in tag for tag in problem.tags):
-        problem.tags = [tag.replace(text, replacement) for tag in problem.tags]
+    if any(pattern.search(tag) for tag in problem.tags):
+        # The filter's rows too, or `?tag=` would still find the problem by the text.
+        set_tags(uow, problem, tags_of([scrub(tag)[:TAG_LENGTH] for tag in problem.tags]))
         changed += 1
     for comment in uow.session.scalars(select(Comment).where(Comment.problem_id == problem.id)):
-        if text in comment.body:
-            comment.body = comment.body.replace(text, replacement)
+        if pattern.search(comment.body):
+            comment.body = scrub(comment.body)
             comment.body_html = render_markdown(comment.body)
             changed += 1
     revisions = select(ProblemRevision).where(ProblemRevision.problem_id == problem.id)
     for revision in uow.session.scalars(revisions):
-        if text in revision.title or text in revision.body:
-            revision.title = revision.title.replace(text, replacement)[:200]
-            revision.body = revision.body.replace(text, replacement)
+        if pattern.search(revision.title) or pattern.search(revision.body):
+            revision.title = scrub(revision.title)[:200]
+            revision.body = scrub(revision.body)
             changed += 1
     for entry in uow.session.scalars(select(Activity).where(Activity.problem_id == problem.id)):
-        if text in entry.summary:
-            entry.summary = entry.summary.replace(text, replacement)
+        if pattern.search(entry.summary):
+            entry.summary = scrub(entry.summary)
+            changed += 1
+    signals = select(AffectedPractice).where(AffectedPractice.problem_id == problem.id)
+    for signal in uow.session.scalars(signals):
+        if signal.note and pattern.search(signal.note):
+            signal.note = scrub(signal.note)
             changed += 1
     for row in uow.session.scalars(select(Report).where(Report.problem_id == problem.id)):
-        if text in row.reason:
-            row.reason = row.reason.replace(text, replacement)
+        if pattern.search(row.reason):
+            row.reason = scrub(row.reason)
             changed += 1
-    problem.version += 1
+    bump_version(uow.session, problem)
     audit.record_by(
         uow,
         principal,

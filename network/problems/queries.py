@@ -3,6 +3,7 @@ applied in SQL so a hidden identity is never even loaded."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -27,7 +28,6 @@ from sqlalchemy.orm import aliased
 
 from network import access
 from network.access import Principal
-from network.activity.models import Anonymity
 from network.errors import Invalid, NotFound
 from network.organisations.models import Organisation
 from network.pagination import Page, decode_cursor, page_from_rows
@@ -57,6 +57,9 @@ class ProblemView:
     author: Person | None  # None when anonymity hides them
     practice: Organisation | None  # None when anonymity hides it, or the author has none
     can_edit: bool
+    # One of the reader's practices has said "we have this too" (signals only: a
+    # practice-anonymous author's practice is counted without one, so it reads as for anyone).
+    my_practice_affected: bool = False
 
 
 def _on_boards(stmt: Select, boards) -> Select:
@@ -71,20 +74,25 @@ def _on_boards(stmt: Select, boards) -> Select:
 
 
 def _select(principal: Principal) -> Select:
+    mine = exists().where(
+        AffectedPractice.problem_id == Problem.id,
+        AffectedPractice.practice_id.in_(sorted(principal.practices)),
+    )
     return _on_boards(
-        select(Problem, _BOARD, Person, access.SHOWN_PRACTICE),
+        select(Problem, _BOARD, Person, access.SHOWN_PRACTICE, mine),
         access.readable_board_ids(principal),
     )
 
 
 def _view(principal: Principal, row) -> ProblemView:
-    problem, board, author, practice = row
+    problem, board, author, practice, mine = row
     return ProblemView(
         problem=problem,
         board=board,
         author=author,
         practice=practice,
         can_edit=problem.author_id == principal.person_id,
+        my_practice_affected=bool(mine),
     )
 
 
@@ -97,9 +105,7 @@ def get(uow: UnitOfWork, principal: Principal, problem_id: int) -> ProblemView:
     moderator = can_moderate(uow, principal, view.problem.board_id)
     if view.problem.hidden and not moderator:
         raise NotFound(f"Problem {problem_id} not found.")
-    return ProblemView(
-        view.problem, view.board, view.author, view.practice, view.can_edit or moderator
-    )
+    return dataclasses.replace(view, can_edit=view.can_edit or moderator)
 
 
 def can_moderate(uow: UnitOfWork, principal: Principal, board_id: int) -> bool:
@@ -139,6 +145,14 @@ _LIST_COLUMNS = (
     access.SHOWN_PRACTICE.id.label("practice_id"),
     access.SHOWN_PRACTICE.name.label("practice_name"),
     (Problem.author_id == bindparam("me")).label("can_edit"),
+    exists()
+    .where(
+        AffectedPractice.problem_id == Problem.id,
+        AffectedPractice.practice_id.in_(
+            bindparam("my_practices", expanding=True, literal_execute=True)
+        ),
+    )
+    .label("my_practice_affected"),
 )
 
 
@@ -203,6 +217,7 @@ def get_all(
     params: dict = {
         "boards": tuple(sorted(access.readable_board_ids(principal))),
         "me": principal.person_id,
+        "my_practices": tuple(sorted(principal.practices)),
         "limit": limit + 1,
         "board_id": board_id,
         "status": status,
@@ -218,7 +233,7 @@ def get_all(
 
     # The reader and their boards are in the key: a page is only ever served to whom it was
     # read for (`can_edit` is theirs), and only while nothing it shows has changed.
-    reader = (principal.person_id, params["boards"])
+    reader = (principal.person_id, params["boards"], params["my_practices"])
     rows = uow.cached(("problems", *reader, sort, board_id, status, tag, q, limit, cursor), run)
     names = [k.key for k in keys]
     return page_from_rows(rows, limit, lambda row: tuple(getattr(row, n) for n in names))
@@ -285,16 +300,14 @@ class AffectedView:
 def get_affected(
     uow: UnitOfWork, principal: Principal, problem_id: int, *, limit: int, cursor: str | None = None
 ) -> Page[AffectedView]:
-    """The practices that have the problem too. A practice-anonymous author's own practice is
-    counted but never listed."""
+    """The practices that have said they have the problem too. A practice-anonymous author's
+    own practice is counted without a signal (`services.create`), so it is never listed."""
     problem = get(uow, principal, problem_id).problem
     stmt = (
         select(AffectedPractice, Organisation)
         .join(Organisation, Organisation.id == AffectedPractice.practice_id)
         .where(AffectedPractice.problem_id == problem.id)
     )
-    if problem.anonymity is Anonymity.practice and problem.author_practice_id is not None:
-        stmt = stmt.where(AffectedPractice.practice_id != problem.author_practice_id)
     after = decode_cursor(cursor, (datetime, int))
     if after is not None:
         stmt = stmt.where(

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 from sqlalchemy import update as sql_update
-from sqlalchemy.exc import IntegrityError
 
-from network import access
+from network import access, preconditions
 from network.access import Principal
 from network.activity import services as activity
 from network.activity.models import Anonymity
-from network.db import utcnow
+from network.db import insert_or_get, utcnow
 from network.errors import (
     Conflict,
     Forbidden,
     Invalid,
     NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
 )
 from network.organisations.models import Organisation, OrganisationKind
 from network.people.models import Membership
+from network.preconditions import IfMatch, bump_version
 from network.problems import queries
 from network.problems.models import (
     AffectedPractice,
@@ -61,10 +59,16 @@ def practice_of(uow: UnitOfWork, principal: Principal, board_id: int) -> int | N
     return practices[0] if practices else None
 
 
-def _tags(tags: list[str] | None) -> list[str]:
+TAG_LENGTH = 40  # ProblemTag.tag
+
+
+def tags_of(tags: list[str] | None) -> list[str]:
+    """Tags as stored: white space folded, lower case, each once, at most ten."""
     cleaned = []
     for tag in tags or []:
         tag = " ".join(tag.split()).lower()
+        if len(tag) > TAG_LENGTH:  # lower case can be longer than what was sent ("İ")
+            raise Invalid(f"A tag is at most {TAG_LENGTH} characters.", field="tags")
         if tag and tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > 10:
@@ -72,7 +76,7 @@ def _tags(tags: list[str] | None) -> list[str]:
     return cleaned
 
 
-def _set_tags(uow: UnitOfWork, problem: Problem, tags: list[str]) -> None:
+def set_tags(uow: UnitOfWork, problem: Problem, tags: list[str]) -> None:
     uow.session.execute(delete(ProblemTag).where(ProblemTag.problem_id == problem.id))
     uow.session.add_all(ProblemTag(problem_id=problem.id, tag=t) for t in tags)
     problem.tags = tags
@@ -96,7 +100,7 @@ def create(
     if not access.can_read_board(principal, board_id):
         raise Forbidden("You can only post on the boards of organisations you belong to.")
     title = clean_name(title, field="title")
-    tags = _tags(tags)
+    tags = tags_of(tags)
     refuse_nhs_numbers([("title", title), ("body", body), ("tags", " ".join(tags))])
     practice_id = practice_of(uow, principal, board_id)
     if anonymity is Anonymity.practice and practice_id is None:
@@ -118,8 +122,12 @@ def create(
     )
     uow.session.add(problem)
     uow.session.flush()
-    _set_tags(uow, problem, tags)
-    if practice_id:
+    set_tags(uow, problem, tags)
+    # The author's practice counts as affected. When the post hides the practice, that is not
+    # a signal of the practice: colleagues then see, say and withdraw "we have this too" exactly
+    # as any other practice would, and nothing they are answered tells them the author is one
+    # of them (the price: a colleague's signal counts once more for the same practice).
+    if practice_id and anonymity is not Anonymity.practice:
         uow.session.add(
             AffectedPractice(
                 problem_id=problem.id, practice_id=practice_id, signalled_by_id=principal.person_id
@@ -135,7 +143,7 @@ def update(
     principal: Principal,
     problem_id: int,
     *,
-    if_match: int | None,
+    if_match: IfMatch | None,
     **changes: object,
 ) -> Problem:
     """Edit a problem (its author or the board's moderators), if it has not changed since the
@@ -144,13 +152,10 @@ def update(
     problem = view.problem
     if not view.can_edit:
         raise Forbidden("Only the author and the board's administrators may edit this problem.")
-    if if_match is None:
-        raise PreconditionRequired("Send the problem's ETag in If-Match to edit it.")
-    if problem.version != if_match:
-        raise PreconditionFailed("The problem changed since you read it; reload and try again.")
+    bump_version(uow.session, problem, preconditions.require(if_match, "problem"))
     title = clean_name(str(changes["title"]), field="title") if "title" in changes else None
     body = changes.get("body")
-    tags = _tags(changes["tags"]) if "tags" in changes else None  # type: ignore[arg-type]
+    tags = tags_of(changes["tags"]) if "tags" in changes else None  # type: ignore[arg-type]
     refuse_nhs_numbers([("title", title), ("body", body), ("tags", " ".join(tags or []))])
     if (title is not None and title != problem.title) or (
         body is not None and body != problem.body
@@ -171,7 +176,7 @@ def update(
             uow, principal, problem, "edited", "problem", problem.id, f"edited “{problem.title}”"
         )
     if tags is not None:
-        _set_tags(uow, problem, tags)
+        set_tags(uow, problem, tags)
     if "status" in changes and changes["status"] != problem.status:
         problem.status = ProblemStatus(changes["status"])
         _activity(
@@ -183,7 +188,6 @@ def update(
             problem.id,
             f"marked “{problem.title}” {problem.status.value.replace('_', ' ')}",
         )
-    problem.version += 1
     problem.updated_at = problem.last_activity_at = utcnow()
     uow.session.flush()
     return problem
@@ -219,19 +223,18 @@ def signal_affected(
     existing = uow.session.get(AffectedPractice, (problem.id, practice_id))
     if existing is not None:
         return existing, False
-    signal = AffectedPractice(
-        problem_id=problem.id,
-        practice_id=practice_id,
-        signalled_by_id=principal.person_id,
-        note=note,
+    signal, created = insert_or_get(
+        uow.session,
+        AffectedPractice(
+            problem_id=problem.id,
+            practice_id=practice_id,
+            signalled_by_id=principal.person_id,
+            note=note,
+        ),
+        lambda: uow.session.get(AffectedPractice, (problem.id, practice_id)),
     )
-    try:
-        with uow.session.begin_nested():
-            uow.session.add(signal)
-            uow.session.flush()
-    except IntegrityError:
-        # Someone of the same practice got there first.
-        return uow.session.get_one(AffectedPractice, (problem.id, practice_id)), False
+    if not created:  # someone of the same practice got there first
+        return signal, False
     _add_to_count(uow, problem, "affected_count", 1, activity=True)
     _activity(
         uow,
@@ -268,7 +271,9 @@ def _add_to_count(
 def withdraw_affected(uow: UnitOfWork, principal: Principal, problem_id: int) -> None:
     problem = queries.get(uow, principal, problem_id).problem
     practice_id = practice_of(uow, principal, problem.board_id)
-    if practice_id is not None and practice_id == problem.author_practice_id:
+    shown = problem.anonymity is not Anonymity.practice
+    if shown and practice_id is not None and practice_id == problem.author_practice_id:
+        # Only where the post shows the practice: a hidden one has no signal to withdraw.
         raise Conflict("The author's practice has this problem by definition.")
     deleted = uow.session.execute(
         delete(AffectedPractice).where(
@@ -348,11 +353,11 @@ def accept_idea(uow: UnitOfWork, principal: Principal, problem_id: int, comment_
         raise NotFound(f"Comment {comment_id} not found.")
     if comment.kind is not CommentKind.idea:
         raise Conflict("Only ideas can be accepted.")
+    bump_version(uow.session, problem)
     comment.accepted = True
     problem.status = ProblemStatus.solved
     problem.accepted_comment_id = comment.id
     problem.accepted_by_id = principal.person_id
-    problem.version += 1
     problem.updated_at = problem.last_activity_at = utcnow()
     _activity(
         uow,

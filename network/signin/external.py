@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from network.audit import services as audit
-from network.db import utcnow
+from network.db import insert_or_get, utcnow
 from network.errors import Forbidden
 from network.people.models import Membership, Person
 from network.signin.models import ExternalIdentity
@@ -31,11 +31,7 @@ class ExternalClaims:
 
 def person_for(uow: UnitOfWork, claims: ExternalClaims) -> Person:
     """The person these verified claims belong to, linking them on first sight."""
-    link = uow.session.scalar(
-        select(ExternalIdentity).where(
-            ExternalIdentity.issuer == claims.issuer, ExternalIdentity.subject == claims.subject
-        )
-    )
+    link = _link_of(uow, claims)
     if link is not None:
         person = uow.session.get_one(Person, link.person_id)
         if not person.is_active:
@@ -62,15 +58,19 @@ def person_for(uow: UnitOfWork, claims: ExternalClaims) -> Person:
             "to invite the email address your NHS account uses."
         )
     assert person is not None
-    uow.session.add(
+    link, created = insert_or_get(
+        uow.session,
         ExternalIdentity(
             person_id=person.id,
             issuer=claims.issuer,
             subject=claims.subject,
             email=email,
             roles=claims.roles,
-        )
+        ),
+        lambda: _link_of(uow, claims),
     )
+    if not created:  # the same first sign-in, twice at once: linked by the other request
+        return uow.session.get_one(Person, link.person_id)
     audit.record(
         uow,
         "signin.external_linked",
@@ -80,6 +80,14 @@ def person_for(uow: UnitOfWork, claims: ExternalClaims) -> Person:
     )
     uow.session.flush()
     return person
+
+
+def _link_of(uow: UnitOfWork, claims: ExternalClaims) -> ExternalIdentity | None:
+    return uow.session.scalar(
+        select(ExternalIdentity).where(
+            ExternalIdentity.issuer == claims.issuer, ExternalIdentity.subject == claims.subject
+        )
+    )
 
 
 def record_refusal(uow: UnitOfWork, claims: ExternalClaims, reason: str) -> None:

@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 
 import pyotp
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from zxcvbn import zxcvbn
 
 from network.audit import services as audit
@@ -222,8 +222,18 @@ def open_link(uow: UnitOfWork, token: str) -> tuple[AccountLink, Person]:
 
 def redeem_link(uow: UnitOfWork, token: str, password: str) -> Person:
     link, person = open_link(uow, token)
+    # Used up in one statement that checks it is still unused: of two uses at once, one sets
+    # the password and the other is told the link has been used.
+    claimed = uow.session.execute(
+        update(AccountLink)
+        .where(AccountLink.id == link.id, AccountLink.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        raise NotFound("This link has expired or has already been used. Ask for a new one.")
+    uow.session.expire(link, ["used_at"])
     set_password(uow, person, password)
-    link.used_at = utcnow()
     uow.session.flush()
     return person
 
@@ -259,20 +269,22 @@ def save_authorization_code(
     uow.session.flush()
 
 
-def find_authorization_code(uow: UnitOfWork, code: str, client_id: str) -> AuthorizationCode | None:
-    found = uow.session.scalar(
-        select(AuthorizationCode).where(
+def claim_authorization_code(
+    uow: UnitOfWork, code: str, client_id: str
+) -> AuthorizationCode | None:
+    """The code, taken out of the database as it is read (DELETE ... RETURNING): of two
+    exchanges of one code at once, exactly one gets it. An exchange that fails afterwards (a
+    wrong verifier) has used it up too: a code is good for one attempt."""
+    found = uow.session.scalars(
+        delete(AuthorizationCode)
+        .where(
             AuthorizationCode.code_hash == digest(code), AuthorizationCode.client_id == client_id
         )
-    )
+        .returning(AuthorizationCode)
+    ).one_or_none()
     if found is None or found.expires_at <= utcnow():
         return None
     return found
-
-
-def delete_authorization_code(uow: UnitOfWork, code: AuthorizationCode) -> None:
-    uow.session.delete(code)
-    uow.session.flush()
 
 
 # --- refresh tokens ------------------------------------------------------------------------
@@ -310,15 +322,7 @@ def usable_refresh_token(uow: UnitOfWork, token: str, client_id: str) -> Refresh
     if row is None or row.client_id != client_id:
         return None
     if row.rotated_at is not None:
-        revoke_family(uow, row.family_id)
-        audit.record(
-            uow,
-            "token.reuse_detected",
-            actor_id=row.person_id,
-            actor_label=f"client {client_id}",
-            subject_type="refresh_token_family",
-            details={"family": row.family_id, "outcome": "every token of the sign-in revoked"},
-        )
+        _reuse_detected(uow, row)
         return None
     if row.revoked_at is not None or row.expires_at <= utcnow():
         return None
@@ -328,15 +332,43 @@ def usable_refresh_token(uow: UnitOfWork, token: str, client_id: str) -> Refresh
     return row
 
 
-def rotate(uow: UnitOfWork, row: RefreshToken) -> None:
-    row.rotated_at = utcnow()
-    uow.session.flush()
+def rotate(uow: UnitOfWork, row: RefreshToken) -> bool:
+    """Mark the token used, in one statement that also checks it still is not: False when a
+    simultaneous exchange of the same token got there first, which is then a reuse (its family
+    is revoked, as for a replay after the fact)."""
+    rotated = uow.session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.id == row.id,
+            RefreshToken.rotated_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+        )
+        .values(rotated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    uow.session.expire(row, ["rotated_at"])
+    if not rotated:
+        _reuse_detected(uow, row)
+        return False
     audit.record(
         uow,
         "token.refreshed",
         actor_id=row.person_id,
         actor_label=f"client {row.client_id}",
         details={"family": row.family_id},
+    )
+    return True
+
+
+def _reuse_detected(uow: UnitOfWork, row: RefreshToken) -> None:
+    revoke_family(uow, row.family_id)
+    audit.record(
+        uow,
+        "token.reuse_detected",
+        actor_id=row.person_id,
+        actor_label=f"client {row.client_id}",
+        subject_type="refresh_token_family",
+        details={"family": row.family_id, "outcome": "every token of the sign-in revoked"},
     )
 
 

@@ -239,3 +239,38 @@ def test_behind_trusted_proxies_the_client_address_comes_from_x_forwarded_for(
             .one()
         )
         assert entry.ip == expected
+
+
+def test_a_forged_forwarded_address_longer_than_an_address_is_recorded_cut_not_refused(
+    settings, session_factory, net
+):
+    from dataclasses import replace
+
+    from network.audit.models import AuditEntry
+    from tests import factories
+
+    app = create_app(replace(settings, trusted_proxies=1), session_factory=session_factory)
+    token = factories.token(app, net.admins["practice1"])
+    forged = "x" * 300
+    response = app.test_client().post(
+        f"/api/v1/organisations/{net.practice1.id}/members",
+        json={"email": "forged@example.org", "role": "member"},
+        headers={"Authorization": f"Bearer {token}", "X-Forwarded-For": forged},
+    )
+    assert response.status_code == 201, response.get_json()
+    entry = (
+        session_factory()
+        .query(AuditEntry)
+        .filter(AuditEntry.details["email"].as_string() == "forged@example.org")
+        .one()
+    )
+    assert entry.ip == forged[:64]
+
+
+@pytest.mark.parametrize("sub", ["²", "١٢", "99999999999", "2147483648", "-1", " 1", ""])
+def test_a_token_whose_subject_is_no_person_id_is_refused(client, app, net, sub):
+    from tests import factories
+
+    token = factories.token(app, net.members["practice1"], subject=sub)
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401, response.get_json()

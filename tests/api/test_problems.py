@@ -350,15 +350,21 @@ def test_a_racing_second_signal_is_absorbed_by_the_database_constraint(net, sess
     session.expunge(first)  # the other request's row lives in another session
     real_get = session.get
 
+    looks = []
+
     def blind_get(model, key, *args, **kwargs):
-        # The second request read before the first committed: it saw no signal.
-        return None if model is AffectedPractice else real_get(model, key, *args, **kwargs)
+        # The second request read before the first committed: its first look saw no signal.
+        if model is AffectedPractice:
+            looks.append(key)
+            if len(looks) == 1:
+                return None
+        return real_get(model, key, *args, **kwargs)
 
     monkeypatch.setattr(session, "get", blind_get)
     second_nurse = load_principal(session, net.admins["practice2"])
-    monkeypatch.setattr(session, "get_one", lambda model, key: real_get(model, key))
     signal, created = services.signal_affected(uow, second_nurse, problem.id)
     assert created is False and signal.practice_id == net.practice2.id
+    assert len(looks) == 2  # looked, was refused by the key, looked again
     monkeypatch.undo()
     session.expire_all()
     assert session.get(Problem, problem.id).affected_count == 2

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from network.access import load_principal
+from network.preconditions import IfMatch
 from network.problems import moderation, services
 from network.problems.models import Problem
 from network.uow import UnitOfWork
@@ -56,5 +57,11 @@ def test_an_edit_of_the_body_changes_the_stored_excerpt(net, uow):
     problem = services.create(
         uow, author, board_id=net.pcn1.id, title="Letters", body="First words"
     )
-    services.update(uow, author, problem.id, if_match=problem.version, body="# Second\n\nwords")
+    services.update(
+        uow,
+        author,
+        problem.id,
+        if_match=IfMatch(versions=frozenset({problem.version})),
+        body="# Second\n\nwords",
+    )
     assert _stored_excerpt(uow.session, problem.id) == "Second words"
