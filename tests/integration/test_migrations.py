@@ -205,3 +205,75 @@ def test_a_unit_whose_reads_are_all_remembered_opens_no_transaction(scratch_data
         assert engine.pool.checkedout() == 0
     finally:
         engine.dispose()
+
+
+def test_0009_a_practice_anonymous_authors_practice_stops_being_a_signal(scratch_database_url):
+    """Counted, not signalled: the author's practice's row goes where the post hides the
+    practice, and stays where it shows it; counts and other practices' signals are untouched."""
+    from network.db import make_engine
+    from network.migrate import upgrade
+
+    upgrade(scratch_database_url, revision="0008")
+    engine = make_engine(scratch_database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO organisation (id, kind, name, parent_id, active, created_at,"
+                    " updated_at) VALUES (:id, :kind, :name, :parent, :yes, CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP)"
+                ),
+                [
+                    {"id": 1, "kind": "federation", "name": "F", "parent": None, "yes": True},
+                    {"id": 2, "kind": "practice", "name": "P1", "parent": 1, "yes": True},
+                    {"id": 3, "kind": "practice", "name": "P2", "parent": 1, "yes": True},
+                ],
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO person (id, email, name, staff_group, is_superuser, is_active,"
+                    " created_at) VALUES (1, 'ana@example.org', 'Ana', 'gp', :no, :yes,"
+                    " CURRENT_TIMESTAMP)"
+                ),
+                {"yes": True, "no": False},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO problem (id, board_id, author_id, author_practice_id, anonymity,"
+                    " title, body, body_html, tags, status, affected_count, comment_count,"
+                    " version, hidden, created_at, updated_at, last_activity_at) VALUES (:id, 1,"
+                    " 1, 2, :anonymity, 't', 'b', '', '[]', 'open', 2, 0, 1, :no,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                [
+                    {"id": 1, "anonymity": "practice", "no": False},
+                    {"id": 2, "anonymity": "person", "no": False},
+                ],
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO affected_practice (problem_id, practice_id, signalled_by_id,"
+                    " created_at) VALUES (:problem, :practice, 1, CURRENT_TIMESTAMP)"
+                ),
+                [
+                    {"problem": problem, "practice": practice}
+                    for problem in (1, 2)
+                    for practice in (2, 3)
+                ],
+            )
+        upgrade(scratch_database_url)
+        with engine.connect() as conn:
+            signals = set(
+                conn.execute(text("SELECT problem_id, practice_id FROM affected_practice"))
+            )
+            counts = dict(conn.execute(text("SELECT id, affected_count FROM problem")).all())
+            before = conn.execute(text("SELECT version FROM content_version")).scalar_one()
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM affected_practice WHERE problem_id = 2"))
+        with engine.connect() as conn:
+            after = conn.execute(text("SELECT version FROM content_version")).scalar_one()
+    finally:
+        engine.dispose()
+    assert signals == {(1, 3), (2, 2), (2, 3)}
+    assert counts == {1: 2, 2: 2}
+    assert after > before  # signals now move the content version (my_practice_affected)
