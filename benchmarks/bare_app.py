@@ -4,8 +4,8 @@
   read from `BARE_BODY_FILE`): the floor of Flask + gunicorn + HTTP on this machine;
 - `GET /sql`: the same 25 problems by hand-written SQL through psycopg (no ORM, no marshmallow,
   no token check): the principal's boards from their memberships, then the list with the same
-  visibility filter, anonymity joins and order as `network.problems.queries.get_all(sort="hot")`,
-  serialised with orjson into the same shape.
+  visibility filter, anonymity joins, "my practice" signal and order as
+  `network.problems.queries.get_all(sort="hot")`, serialised with orjson into the same shape.
 
     BENCH_DATABASE_URL=postgresql://... BENCH_PERSON_ID=2 BARE_BODY_FILE=/tmp/body.json \\
         gunicorn -c python:api.gunicorn_conf -b 127.0.0.1:8101 benchmarks.bare_app:app
@@ -27,7 +27,7 @@ _PERSON = int(os.environ.get("BENCH_PERSON_ID") or 0)
 _conn: psycopg.Connection | None = None
 
 BELONGS = """
-SELECT m.organisation_id, o.parent_id, p.parent_id
+SELECT m.organisation_id, o.parent_id, p.parent_id, o.kind = 'practice'
 FROM membership m JOIN organisation o ON o.id = m.organisation_id
 LEFT JOIN organisation p ON p.id = o.parent_id
 WHERE m.person_id = %s
@@ -36,7 +36,9 @@ WHERE m.person_id = %s
 HOT = """
 SELECT pr.id, pr.title, pr.excerpt, pr.tags, pr.status, pr.anonymity, pr.affected_count,
        pr.comment_count, pr.created_at, pr.updated_at, pr.author_id,
-       b.id, b.kind, b.name, a.id, a.name, pc.id, pc.name
+       b.id, b.kind, b.name, a.id, a.name, pc.id, pc.name,
+       EXISTS (SELECT 1 FROM affected_practice ap
+               WHERE ap.problem_id = pr.id AND ap.practice_id IN ({practices}))
 FROM problem pr
 JOIN organisation b ON b.id = pr.board_id
 LEFT JOIN person a ON a.id = pr.author_id AND pr.anonymity = 'none'
@@ -62,11 +64,14 @@ def bare() -> Response:
 @app.get("/sql")
 def sql() -> Response:
     conn = _db()
-    boards = {i for row in conn.execute(BELONGS, (_PERSON,)) for i in row if i is not None}
-    # The board ids written into the statement, as the API does, so each board set's plan is
-    # made once and re-used (as parameters, PostgreSQL re-plans the prepared statement each time).
+    memberships = conn.execute(BELONGS, (_PERSON,)).fetchall()
+    boards = {i for row in memberships for i in row[:3] if i is not None}
+    practices = sorted(row[0] for row in memberships if row[3]) or [0]  # 0: no practice
+    # The ids written into the statement, as the API does, so each board set's plan is made
+    # once and re-used (as parameters, PostgreSQL re-plans the prepared statement each time).
     statement = sql_text.SQL(HOT).format(
-        boards=sql_text.SQL(", ").join(sql_text.Literal(b) for b in sorted(boards))
+        boards=sql_text.SQL(", ").join(sql_text.Literal(b) for b in sorted(boards)),
+        practices=sql_text.SQL(", ").join(sql_text.Literal(p) for p in practices),
     )
     rows = conn.execute(statement).fetchall()
     items = [
@@ -81,6 +86,7 @@ def sql() -> Response:
             "practice": None if r[16] is None else {"id": r[16], "name": r[17]},
             "anonymity": r[5],
             "affected_count": r[6],
+            "my_practice_affected": r[18],
             "comment_count": r[7],
             "created_at": r[8].isoformat(),
             "updated_at": r[9].isoformat(),
