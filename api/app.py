@@ -16,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import errors, logs
+from api import app_links, errors, logs
 from api.auth import external as external_issuers
 from api.auth import pages
 from api.auth import server as oauth_server
@@ -160,6 +160,7 @@ def create_app(
     _register_api(app)
     state.authorization_server = oauth_server.make_server(app)
     app.register_blueprint(pages.blp)
+    app_links.register(app)
     pages.init_limiter(app)
     logs.register(app)
     # An over-long request target is refused before anything reads it.
@@ -171,11 +172,13 @@ def create_app(
         # The client's address (audit log, rate limits) and scheme come from the proxies' headers.
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-    if settings.cors_origins:
+    # CORS_ORIGINS, or in the embedded default the demo app's origins (see pages.cors_origins).
+    cors_origins = pages.cors_origins(settings)
+    if cors_origins:
         CORS(
             app,
-            resources={r"/api/*": {}, r"/oauth/*": {}},
-            origins=list(settings.cors_origins),
+            resources={r"/api/*": {}, r"/oauth/*": {}, r"/.well-known/openid-configuration": {}},
+            origins=list(cors_origins),
             allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
             expose_headers=["ETag", "X-Request-ID", "WWW-Authenticate"],
             max_age=600,

@@ -40,6 +40,9 @@ class CommonsApi(Api):
 
     def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)
+        if "message" not in payload and payload.get("errors"):
+            # Validation errors say in the message, too, which field broke which rule.
+            payload["message"] = describe_errors(payload["errors"])
         payload.setdefault("message", error.description or error.name)
         # Keep the headers werkzeug sets (405's Allow); the body, and so its type, is ours.
         own = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
@@ -47,6 +50,31 @@ class CommonsApi(Api):
         if code >= 500:
             log.error("unhandled error", exc_info=getattr(error, "original_exception", None))
         return payload, code, headers
+
+
+def describe_errors(errors: object, path: str = "") -> str:
+    """Field-by-field validation errors as one sentence for people: `title: Length must be
+    between 1 and 200. tags[0]: Longer than maximum length 40.` (the location — json, query —
+    is left out: the field names are the API's own)."""
+    if isinstance(errors, dict):
+        parts = []
+        for key, value in errors.items():
+            if not path and key in _LOCATIONS:
+                parts.append(describe_errors(value, ""))
+            elif isinstance(key, int):
+                parts.append(describe_errors(value, f"{path}[{key}]"))
+            else:
+                parts.append(describe_errors(value, f"{path}.{key}" if path else str(key)))
+        return " ".join(part for part in parts if part)
+    if isinstance(errors, list):
+        text = " ".join(str(e) for e in errors if not isinstance(e, (dict, list)))
+        nested = " ".join(describe_errors(e, path) for e in errors if isinstance(e, (dict, list)))
+        own = f"{path}: {text}" if path and text else text
+        return " ".join(part for part in (own, nested) if part)
+    return f"{path}: {errors}" if path else str(errors)
+
+
+_LOCATIONS = frozenset({"json", "query", "form", "headers", "path", "files"})
 
 
 # How long a client should wait before trying again when the database is busy.

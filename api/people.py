@@ -7,9 +7,10 @@ from marshmallow import fields, validate
 
 from api.blueprint import Blueprint
 from api.context import current_person, principal, uow
-from api.schemas import In, Out, StrictInteger
+from api.schemas import In, Out, PageQuery, StrictInteger, page_of
 from network.digests import services as digests
 from network.digests.models import DigestContent, Frequency
+from network.organisations import services as organisations
 from network.organisations.models import OrganisationKind
 from network.people import services as people
 from network.people.models import Role, StaffGroup
@@ -91,6 +92,30 @@ class Me(MethodView):
     def patch(self, changes):
         people.update_profile(uow(), principal(), **changes)
         return _me()
+
+
+class MyBoardSchema(Out):
+    id = fields.Integer(attribute="organisation.id")
+    kind = fields.Enum(OrganisationKind, attribute="organisation.kind")
+    name = fields.String(attribute="organisation.name")
+    parent_id = fields.Integer(attribute="organisation.parent_id", allow_none=True)
+    can_post = fields.Boolean(metadata={"description": "You may post problems on it."})
+    can_administer = fields.Boolean(
+        metadata={"description": "You administer its organisation (moderation, members)."}
+    )
+
+
+@blp.route("/boards")
+class MyBoards(MethodView):
+    @blp.doc(
+        operationId="listMyBoards",
+        summary="Every board you can read: your organisations and their ancestors, by name.",
+    )
+    @blp.arguments(PageQuery, location="query", as_kwargs=True)
+    @blp.response(200, page_of(MyBoardSchema))
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    def get(self, limit, cursor=None):
+        return organisations.get_boards(uow(), principal(), limit=limit, cursor=cursor)
 
 
 @blp.route("/digest")

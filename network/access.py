@@ -142,6 +142,11 @@ def can_read_board(principal: Principal, organisation_id: int) -> bool:
     return organisation_id in principal.belongs
 
 
+def can_post_on_board(principal: Principal, organisation_id: int) -> bool:
+    """Posting on a board needs being able to read it, nothing more."""
+    return can_read_board(principal, organisation_id)
+
+
 def readable_board_ids(principal: Principal) -> frozenset[int]:
     return principal.belongs
 

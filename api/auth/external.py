@@ -139,6 +139,6 @@ def unverified_issuer(token: str) -> str | None:
     try:
         payload = jws.extract_compact(token.encode()).payload
         iss = json.loads(payload).get("iss")
-    except (JoseError, ValueError, AttributeError):
-        return None
+    except (JoseError, ValueError, AttributeError, RecursionError):
+        return None  # RecursionError: a payload nested past the parser's depth
     return iss if isinstance(iss, str) else None

@@ -91,6 +91,17 @@ def _own_token_claims():
         # The validator reads the Authorization header only; no need to wrap the whole request.
         return protector.validate_request(scopes=None, request=_HeadersOnly(request.headers))
     except OAuth2Error as error:
+        token = _bearer_token()
+        claimed = unverified_issuer(token) if token else None
+        expected = commons().settings.issuer
+        if claimed is not None and claimed != expected:
+            # The usual cause: a token minted for another port or URL (`commons token` names
+            # API_URL as the issuer, and API_URL follows PORT). Say which one this API takes.
+            _refuse(
+                f"The token was issued by {claimed}, but this API accepts tokens issued by "
+                f"{expected} (its API_URL). Get one from this server, e.g. with `commons token` "
+                "run with the same API_URL (or PORT)."
+            )
         protector.raise_error_response(error)
 
 

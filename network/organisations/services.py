@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from network import access
 from network.access import Principal
@@ -57,6 +60,45 @@ def get_all(
     stmt = stmt.order_by(Organisation.name, Organisation.id).limit(limit + 1)
     rows = list(uow.session.scalars(stmt))
     return page_from_rows(rows, limit, lambda o: (o.name, o.id))
+
+
+@dataclass(frozen=True)
+class Board:
+    """A board the principal reads, and what they may do there."""
+
+    organisation: Organisation
+    can_post: bool
+    can_administer: bool
+
+
+_PARENT = aliased(Organisation, name="parent")
+
+
+def get_boards(
+    uow: UnitOfWork, principal: Principal, *, limit: int, cursor: str | None = None
+) -> Page[Board]:
+    """Every board the principal reads — their organisations and those organisations'
+    ancestors — by name, so an app need not walk `parent_id`; one statement."""
+    stmt = (
+        select(Organisation, _PARENT.parent_id)
+        .outerjoin(_PARENT, _PARENT.id == Organisation.parent_id)
+        .where(Organisation.id.in_(sorted(access.readable_board_ids(principal))))
+    )
+    after = decode_cursor(cursor, (str, int))
+    if after is not None:
+        stmt = stmt.where(tuple_(Organisation.name, Organisation.id) > tuple_(*after))
+    rows = uow.session.execute(stmt.order_by(Organisation.name, Organisation.id).limit(limit + 1))
+    boards = []
+    for organisation, grandparent_id in rows:
+        chain = [i for i in (organisation.id, organisation.parent_id, grandparent_id) if i]
+        boards.append(
+            Board(
+                organisation=organisation,
+                can_post=access.can_post_on_board(principal, organisation.id),
+                can_administer=access.can_administer(principal, chain),
+            )
+        )
+    return page_from_rows(boards, limit, lambda b: (b.organisation.name, b.organisation.id))
 
 
 def create(

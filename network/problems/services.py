@@ -97,7 +97,7 @@ def create(
     chain = access.chain_of(uow.session, board_id)
     if chain is None or not access.can_see_organisation(principal, chain):
         raise NotFound(f"Board {board_id} not found.", field="board_id")
-    if not access.can_read_board(principal, board_id):
+    if not access.can_post_on_board(principal, board_id):
         raise Forbidden("You can only post on the boards of organisations you belong to.")
     title = clean_name(title, field="title")
     tags = tags_of(tags)

@@ -134,3 +134,19 @@ def test_after_a_key_rotation_tokens_of_both_keys_verify(client, app, net, monke
     assert published >= {old_kid, new_kid}
     for token in (before, after):
         assert _get_me(client, token).status_code == 200
+
+
+def test_a_token_of_another_port_is_refused_saying_which_issuer_is_expected(client, app, net):
+    settings = app.extensions["commons"].settings
+    other = "http://127.0.0.1:5055"  # `commons token` run with PORT=5055
+    token = factories.token(app, net.members["practice1"], issuer=other)
+    response = _get_me(client, token)
+    _assert_refused(response)
+    message = response.get_json()["message"]
+    assert f"issued by {other}" in message and f"tokens issued by {settings.issuer}" in message
+
+
+def test_a_token_nested_past_any_parser_is_refused_not_500(client):
+    deep = base64.urlsafe_b64encode(b'{"iss":' + b"[" * 5000 + b"]" * 5000 + b"}").decode()
+    token = f"{_b64({'alg': 'RS256'})}.{deep.rstrip('=')}.sig"
+    _assert_refused(_get_me(client, token))

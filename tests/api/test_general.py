@@ -274,3 +274,22 @@ def test_a_token_whose_subject_is_no_person_id_is_refused(client, app, net, sub)
     token = factories.token(app, net.members["practice1"], subject=sub)
     response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401, response.get_json()
+
+
+def test_validation_errors_name_the_field_and_the_rule_in_the_message_too(client, net, auth):
+    response = client.post(
+        "/api/v1/problems",
+        json={"board_id": "one", "title": "", "body": "b", "colour": "red"},
+        headers=auth(net.members["pcn1"]),
+    )
+    body = response.get_json()
+    assert response.status_code == 422
+    assert body["errors"]["json"]["title"] == ["Length must be between 1 and 200."]
+    for part in (
+        "board_id: Not a valid integer.",
+        "title: Length must be between 1 and 200.",
+        "colour: Unknown field.",
+    ):
+        assert part in body["message"]
+    listed = client.get("/api/v1/problems?limit=500", headers=auth(net.members["pcn1"]))
+    assert listed.get_json()["message"].startswith("limit: Must be greater than or equal to 1")

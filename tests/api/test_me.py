@@ -1,3 +1,6 @@
+from network.people.models import Role
+
+
 def test_me_lists_memberships_with_their_organisations(client, net, auth, session):
     from tests import factories
 
@@ -77,3 +80,32 @@ def test_digest_put_requires_every_field(client, net, auth):
     )
     assert response.status_code == 422
     assert set(response.get_json()["errors"]["json"]) == {"weekday", "hour", "timezone", "content"}
+
+
+def test_my_boards_are_my_organisations_and_their_ancestors_in_one_statement(
+    client, net, auth, count_statements, session
+):
+    from tests import factories
+
+    # A locum in two practices of two PCNs, and administrator of one of them.
+    locum = factories.person(session, member_of=net.practice1)
+    factories.membership(session, locum, net.practice3, Role.admin)
+    headers = auth(locum)
+    client.get("/api/v1/me", headers=headers)  # warm: token keys, principal
+    with count_statements() as counted:
+        response = client.get("/api/v1/me/boards", headers=headers)
+    assert response.status_code == 200
+    boards = {b["id"]: b for b in response.get_json()["items"]}
+    expected = {net.fed_a, net.pcn1, net.practice1, net.pcn2, net.practice3}
+    assert set(boards) == {o.id for o in expected}
+    assert [b["name"] for b in response.get_json()["items"]] == sorted(o.name for o in expected)
+    assert boards[net.practice3.id]["can_administer"] is True
+    assert boards[net.practice1.id]["can_administer"] is False
+    assert all(b["can_post"] for b in boards.values())
+    assert boards[net.practice1.id]["parent_id"] == net.pcn1.id
+    assert boards[net.fed_a.id]["parent_id"] is None
+    assert counted.count <= 3  # the principal (cached or not) and one for the boards
+
+    page = client.get("/api/v1/me/boards?limit=2", headers=headers).get_json()
+    rest = client.get(f"/api/v1/me/boards?cursor={page['next_cursor']}", headers=headers)
+    assert len(page["items"]) == 2 and len(rest.get_json()["items"]) == 3

@@ -369,6 +369,19 @@ def _problem_listed(scene: Scene, response) -> None:
     )
 
 
+def _boards_listed(scene: Scene, response) -> None:
+    boards = {item["id"]: item for item in response.get_json()["items"]}
+    readable = READ_CONTENT[scene.principal][KINDS.index(scene.kind)] == 200
+    assert (scene.target.id in boards) is readable
+    if readable:
+        board = boards[scene.target.id]
+        assert board["can_post"] is True
+        administers = scene.principal in ("admin", "superuser") or (
+            scene.principal == "pcn_admin" and scene.kind != "federation"
+        )
+        assert board["can_administer"] is administers, board
+
+
 def _if_match(scene: Scene) -> dict[str, str]:
     return {"If-Match": scene.etag or ""}
 
@@ -381,6 +394,7 @@ MATRIX: dict[str, Expect] = {
     # The signed-in person.
     "getMe": Expect(SIGNED_IN, check=_is_the_caller),
     "updateMe": Expect(SIGNED_IN, body=lambda s: {"staff_group": "nurse"}, check=_is_the_caller),
+    "listMyBoards": Expect(SIGNED_IN, query=lambda s: {"limit": 100}, check=_boards_listed),
     "getMyDigestPreference": Expect(SIGNED_IN),
     "setMyDigestPreference": Expect(SIGNED_IN, body=lambda s: dict(DIGEST)),
     # Two-step sign-in: the caller's own. Starting needs it off (as it is for everyone in `net`);

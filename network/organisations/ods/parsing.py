@@ -150,7 +150,7 @@ def read_pcn_relationships(path: Path | str, progress: Progress = _silent) -> li
 def parse_practices(
     text: str, *, source: str = "epraccur.csv", progress: Progress = _silent
 ) -> list[PracticeRecord]:
-    """epraccur.csv: no header, 27 quoted columns a row (see shared/data/ods/README.md)."""
+    """epraccur.csv: no header, 27 quoted columns a row (see tests/data/ods/README.md)."""
     records: list[PracticeRecord] = []
     first_line: dict[str, int] = {}
     for line, row in _rows(text, source):
