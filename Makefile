@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup
 # Tokens name the API's URL as their issuer, and that follows PORT: show it when not the default.
 TOKEN_ENV := $(if $(filter-out 5000,$(PORT)),PORT=$(PORT) ,)
 
-.PHONY: install run test test-sqlite test-postgres lint format openapi lock bench clean
+.PHONY: install run test test-sqlite test-postgres lint format openapi clients clients-lock lock bench clean
 
 install: $(STAMP)
 
@@ -30,6 +30,9 @@ run: install
 	@echo "Get an access token for the demo clinical director and call the API:"
 	@echo "  TOKEN=\$$($(TOKEN_ENV)$(BIN)/commons token amira.patel@demo.example)"
 	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$(PORT)/api/v1/me"
+	@echo "Or sign in from the demo app at http://localhost:5173 (client_id commons-demo-spa, OpenID"
+	@echo "Connect discovery at http://127.0.0.1:$(PORT)/.well-known/openid-configuration) as any demo"
+	@echo "person, e.g. amira.patel@demo.example, password: riverside-demo-password"
 	@echo ""
 	PORT=$(PORT) $(BIN)/commons run --host 127.0.0.1 --port $(PORT)
 
@@ -56,6 +59,18 @@ format: install
 
 openapi: install
 	$(BIN)/commons openapi write openapi/openapi.json
+
+# Clients generated from openapi/openapi.json compile: TypeScript (openapi-typescript, tsc --strict)
+# and Python (openapi-python-client, in a venv of its own). Part of `make test` too.
+CLIENTS := tests/contract/clients
+clients: install
+	$(BIN)/pytest -q -p no:cacheprovider tests/contract/test_generated_clients.py
+
+# Re-pin the client generators after changing $(CLIENTS)/package.json or requirements.in.
+clients-lock: install
+	cd $(CLIENTS) && npm install --no-audit --no-fund --package-lock-only
+	$(BIN)/uv pip compile $(CLIENTS)/requirements.in --universal --generate-hashes \
+		--python-version 3.11 -o $(CLIENTS)/requirements.txt -q
 
 # The hot-list benchmark on PostgreSQL (seeds scales S and L once): benchmarks/RESULTS.md.
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/commons

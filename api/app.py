@@ -26,7 +26,7 @@ from api.blueprint import IdConverter, id_parameter_schema, refuse_long_request_
 from api.context import Commons
 from network.config import Settings
 from network.content import ReadCache
-from network.db import make_engine, make_session_factory
+from network.db import LOCK_TIMEOUT_SECONDS, make_engine, make_session_factory
 from network.uow import Dispatcher
 from workers import runtime
 from workers.queues import make_dispatcher
@@ -141,7 +141,8 @@ def create_app(
     logs.configure_logging()
 
     if session_factory is None:
-        session_factory = make_session_factory(make_engine(settings.database_url))
+        engine = make_engine(settings.database_url, lock_timeout=LOCK_TIMEOUT_SECONDS)
+        session_factory = make_session_factory(engine)
     if settings.redis_url is None:
         # Jobs run inline, in this process: they use the app's database sessions.
         runtime.configure(settings, session_factory)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from network.organisations.models import Organisation, OrganisationKind
 from network.people.models import Membership, Person, Role, StaffGroup
+from network.people.passwords import hash_password
 from network.signin import services as signin
 from network.uow import UnitOfWork
 
@@ -77,6 +78,30 @@ _NAMES = [
 
 DEMO_CLIENT_ID = "commons-demo-spa"
 DEMO_REDIRECT_URIS = ["http://127.0.0.1:5173/callback", "http://localhost:5173/callback"]
+# Every demo person's password, published in the README and by `make run`: for the seeded demo
+# network on a developer's machine only (never seed the demo into a real deployment).
+DEMO_PASSWORD = "riverside-demo-password"  # noqa: S105 - public on purpose
+
+
+def _demo_emails() -> list[str]:
+    """The addresses the seed gives its people (a person invited later keeps their own)."""
+    locals_ = ["fiona.reid", *(local for _name, local in _CLINICAL_DIRECTORS.values())]
+    locals_ += [f"{first}.{last}".lower() for first, last in _NAMES]
+    return [f"{local}@{DEMO_DOMAIN}" for local in locals_]
+
+
+def ensure_demo_passwords(uow: UnitOfWork) -> int:
+    """Give the seeded demo people who have none the demo password (a network seeded before
+    there was one); a password someone chose stays. Returns how many were given it."""
+    without = (Person.email.in_(_demo_emails()), Person.password_hash.is_(None))
+    if uow.session.scalar(select(Person.id).where(*without).limit(1)) is None:
+        return 0
+    return uow.session.execute(
+        update(Person)
+        .where(*without)
+        .values(password_hash=hash_password(DEMO_PASSWORD))
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 @dataclass(frozen=True)
@@ -102,7 +127,9 @@ def ensure_demo_client(uow: UnitOfWork) -> str:
 
 
 def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None) -> DemoSummary:
-    """Create the demo network once; a second run finds it and changes nothing."""
+    """Create the demo network once, every person with the demo password; a second run finds
+    it and changes nothing (but gives a network seeded before there was a demo password that
+    password)."""
     session = uow.session
     client_id = ensure_demo_client(uow)
     director_email = f"{_CLINICAL_DIRECTORS['North Riverside PCN'][1]}@{DEMO_DOMAIN}"
@@ -112,6 +139,7 @@ def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None
         )
     )
     if existing is not None:
+        ensure_demo_passwords(uow)
         count = len(
             session.scalars(select(Person.id).where(Person.email.like(f"%@{DEMO_DOMAIN}"))).all()
         )
@@ -121,9 +149,15 @@ def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None
     session.add(federation)
     session.flush()
     people: list[Person] = []
+    password_hash = hash_password(DEMO_PASSWORD)  # once: argon2 is slow on purpose
 
     def person(name: str, local: str, group: StaffGroup, org: Organisation, role: Role) -> Person:
-        p = Person(email=f"{local}@{DEMO_DOMAIN}", name=name, staff_group=group)
+        p = Person(
+            email=f"{local}@{DEMO_DOMAIN}",
+            name=name,
+            staff_group=group,
+            password_hash=password_hash,
+        )
         session.add(p)
         session.flush()
         session.add(Membership(person_id=p.id, organisation_id=org.id, role=role))

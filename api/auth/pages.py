@@ -1,5 +1,6 @@
-"""The sign-in, set-password and forgot-password pages of the built-in issuer, and its
-discovery document. Server-rendered HTML with CSRF tokens and a strict CSP."""
+"""The sign-in, set-password and forgot-password pages of the built-in issuer, its discovery
+document, token, revocation and UserInfo endpoints, and which browser origins may call them.
+Server-rendered HTML with CSRF tokens and a strict CSP."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from flask import Blueprint, Response, g, make_response, render_template, reques
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from api.auth import server as oauth
+from api.auth.keys import ALGORITHM
 from api.auth.protect import public
 from api.context import commons, uow
+from network import seed
+from network.config import Settings
 from network.errors import Invalid, NotFound
 from network.people.models import Person
 from network.signin import services as signin
@@ -88,32 +93,48 @@ def _origin(uri: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def cors_origins(settings: Settings) -> tuple[str, ...]:
+    """The browser origins that may call the API and the issuer's endpoints: CORS_ORIGINS when
+    it is set. Otherwise none, except in the embedded default (`make run`: neither SECRET_KEY
+    nor SIGNING_KEY_FILE set either), where the demo app's origins (those of its redirect URIs,
+    http://127.0.0.1:5173 and http://localhost:5173) may, so it works with no configuration."""
+    if settings.cors_origins:
+        return settings.cors_origins
+    if settings.secret_key is None and settings.generate_signing_key:
+        return tuple(dict.fromkeys(_origin(uri) for uri in seed.DEMO_REDIRECT_URIS))
+    return ()
+
+
+AUTH_METHODS = ["none", *oauth.SECRET_AUTH]
+
+
 @blp.get("/.well-known/openid-configuration")
 @public
 def discovery():
+    """OpenID Connect Discovery 1.0 (and RFC 8414): what this issuer does, and only that.
+    Values whose defaults would claim more are spelt out (request_uri_parameter_supported
+    defaults to true; response_modes_supported to query and fragment)."""
     base = commons().settings.issuer
     return {
         "issuer": base,
         "authorization_endpoint": f"{base}/oauth/authorize",
         "token_endpoint": f"{base}/oauth/token",
+        "userinfo_endpoint": f"{base}/oauth/userinfo",
         "jwks_uri": f"{base}/oauth/jwks.json",
         "revocation_endpoint": f"{base}/oauth/revoke",
+        "scopes_supported": list(oauth.SCOPES),
         "response_types_supported": ["code"],
+        "response_modes_supported": list(oauth.RESPONSE_MODES),
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": ["openid", "profile", "email"],
-        "token_endpoint_auth_methods_supported": [
-            "none",
-            "client_secret_basic",
-            "client_secret_post",
-        ],
-        "revocation_endpoint_auth_methods_supported": [
-            "none",
-            "client_secret_basic",
-            "client_secret_post",
-        ],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": [ALGORITHM],
+        "claims_supported": list(oauth.CLAIMS),
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
         "access_token_format": "RFC 9068 JWT (typ at+jwt), 15 minutes",
     }
 
@@ -136,7 +157,8 @@ def authorize():
     client = grant.client.row
     targets = (_origin(grant.redirect_uri),)
     if request.method == "GET":
-        return _page("auth/signin.html", client=client, form_targets=targets)
+        hint = request.args.get("login_hint", "")[:254]  # OpenID Connect: prefills the address
+        return _page("auth/signin.html", client=client, form_targets=targets, email=hint)
     if not _csrf_ok():
         return _page(
             "auth/signin.html", 400, targets, client=client, error="The form expired; try again."
@@ -177,6 +199,14 @@ def revoke():
     return commons().authorization_server.create_endpoint_response("revocation")
 
 
+@blp.route("/oauth/userinfo", methods=["GET", "POST"])
+@public  # the endpoint checks the bearer token itself, and answers as OAuth does (401/403)
+def userinfo():
+    response = commons().authorization_server.create_endpoint_response("userinfo")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @blp.route("/account/set-password", methods=["GET", "POST"])
 @public
 def set_password():
@@ -203,7 +233,7 @@ def set_password():
         return _page("auth/set_password.html", 422, error=weak.message, **context)
     except NotFound as used:  # used by a simultaneous submission of the same form
         return _page("auth/error.html", status=404, message=used.message)
-    return _page("auth/password_set.html", person=person)
+    return _page("auth/password_set.html", person=person, public_url=commons().settings.public_url)
 
 
 @blp.route("/account/forgot-password", methods=["GET", "POST"])

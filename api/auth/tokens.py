@@ -6,7 +6,7 @@ import secrets
 import time
 from collections.abc import Callable
 
-from authlib.oauth2.rfc6750.errors import InvalidTokenError
+from authlib.oauth2.rfc6750.errors import InsufficientScopeError, InvalidTokenError
 from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims
 from joserfc import jws, jwt
@@ -91,8 +91,11 @@ class AccessTokenValidator(JWTBearerTokenValidator):
     def validate_token(self, token, scopes, request, **kwargs):
         # Claims validated once stay valid until they expire (issuer, audience and the times
         # they were issued at or become valid do not change). Expired on or after `exp`
-        # (RFC 7519), in whole seconds as joserfc counts.
+        # (RFC 7519), in whole seconds as joserfc counts. The scopes asked for differ from one
+        # endpoint to the next (UserInfo needs openid): they are checked every time.
         if getattr(token, "validated", False) and int(time.time()) < token["exp"]:
+            if self.scope_insufficient(token.get("scope", []), scopes):
+                raise InsufficientScopeError()
             return
         super().validate_token(token, scopes, request, **kwargs)
         token.validated = True

@@ -31,7 +31,12 @@ class OAuthClient(Base):
 
 
 class AuthorizationCode(Base):
+    """A code is exchanged once: the exchange marks it used and names the refresh-token family
+    it starts, and the used code is remembered (CODE_MEMORY) so a replay can revoke that family
+    (RFC 6749 4.1.2)."""
+
     __tablename__ = "authorization_code"
+    __table_args__ = (Index("ix_authorization_code_expires_at", "expires_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # SHA-256 of the code: a leaked table holds nothing usable.
@@ -45,6 +50,9 @@ class AuthorizationCode(Base):
     nonce: Mapped[str | None] = mapped_column(String(255))
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set, together, by the one exchange that may use the code.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    family_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class RefreshToken(Base):
@@ -61,6 +69,9 @@ class RefreshToken(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     scope: Mapped[str] = mapped_column(String(200))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the person signed in (the ID token's auth_time), carried along the chain; None for
+    # tokens issued before it was recorded.
+    auth_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 from zxcvbn import zxcvbn
 
 from network.audit import services as audit
@@ -21,6 +21,7 @@ from network.signin.models import (
     AccountLink,
     AccountLinkPurpose,
     AuthorizationCode,
+    ExternalIdentity,
     OAuthClient,
     RefreshToken,
 )
@@ -30,6 +31,9 @@ MIN_PASSWORD_LENGTH = 12
 MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 "safely unguessable", 4 "very unguessable"
 REFRESH_TOKEN_DAYS = 30
 AUTHORIZATION_CODE_SECONDS = 60
+# How long a code is remembered after it expires, used or not: a replay within it revokes the
+# tokens issued from the code; older codes are deleted as new ones are saved.
+CODE_MEMORY = timedelta(days=1)
 LINK_LIFETIME = {
     AccountLinkPurpose.invitation: timedelta(days=7),
     AccountLinkPurpose.password_reset: timedelta(hours=1),
@@ -138,6 +142,20 @@ def authenticate(uow: UnitOfWork, email: str, password: str, code: str | None = 
         person.password_hash = hash_password(password)
     audit.record(uow, "signin.succeeded", actor_id=person.id, actor_label=person.email)
     return person
+
+
+def email_verified(uow: UnitOfWork, person: Person) -> bool:
+    """Whether the person has shown they receive mail at their address: they followed a link
+    emailed to it (an invitation or a password reset), or an external issuer vouched for it
+    (the verified email that linked their account). An address set by an operator or the demo
+    seed alone is not verified."""
+    followed_link = exists().where(
+        AccountLink.person_id == person.id, AccountLink.used_at.is_not(None)
+    )
+    vouched = exists().where(
+        ExternalIdentity.person_id == person.id, ExternalIdentity.email == person.email
+    )
+    return bool(uow.session.scalar(select(followed_link | vouched)))
 
 
 def check_password_strength(password: str, person: Person) -> None:
@@ -253,6 +271,13 @@ def save_authorization_code(
     code_challenge_method: str,
     nonce: str | None,
 ) -> None:
+    now = utcnow()
+    # Codes expired for longer than CODE_MEMORY go: the table holds about a day of sign-ins.
+    uow.session.execute(
+        delete(AuthorizationCode)
+        .where(AuthorizationCode.expires_at < now - CODE_MEMORY)
+        .execution_options(synchronize_session=False)
+    )
     uow.session.add(
         AuthorizationCode(
             code_hash=digest(code),
@@ -263,7 +288,8 @@ def save_authorization_code(
             code_challenge=code_challenge,
             code_challenge_method=code_challenge_method,
             nonce=nonce,
-            expires_at=utcnow() + timedelta(seconds=AUTHORIZATION_CODE_SECONDS),
+            auth_time=now,
+            expires_at=now + timedelta(seconds=AUTHORIZATION_CODE_SECONDS),
         )
     )
     uow.session.flush()
@@ -272,19 +298,56 @@ def save_authorization_code(
 def claim_authorization_code(
     uow: UnitOfWork, code: str, client_id: str
 ) -> AuthorizationCode | None:
-    """The code, taken out of the database as it is read (DELETE ... RETURNING): of two
-    exchanges of one code at once, exactly one gets it. An exchange that fails afterwards (a
-    wrong verifier) has used it up too: a code is good for one attempt."""
-    found = uow.session.scalars(
-        delete(AuthorizationCode)
+    """The code, marked used as it is read, in one statement that also checks it still is not
+    (UPDATE ... WHERE used_at IS NULL RETURNING): of two exchanges of one code at once, exactly
+    one gets it. The same statement names the refresh-token family the exchange starts.
+
+    None when the code is unknown, another client's or expired, or already used. An exchange
+    that fails afterwards (a wrong verifier) has used it up too: a code is good for one attempt.
+    A used code presented again is a replay (RFC 6749 4.1.2): every token issued from it is
+    revoked, and the caller commits that although it refuses the request."""
+    code_hash = digest(code)
+    claimed = uow.session.scalars(
+        update(AuthorizationCode)
         .where(
-            AuthorizationCode.code_hash == digest(code), AuthorizationCode.client_id == client_id
+            AuthorizationCode.code_hash == code_hash,
+            AuthorizationCode.client_id == client_id,
+            AuthorizationCode.used_at.is_(None),
         )
+        .values(used_at=utcnow(), family_id=secrets.token_hex(16))
         .returning(AuthorizationCode)
+        .execution_options(synchronize_session=False, populate_existing=True)
     ).one_or_none()
-    if found is None or found.expires_at <= utcnow():
+    if claimed is None:
+        used = uow.session.scalar(
+            select(AuthorizationCode)
+            .where(AuthorizationCode.code_hash == code_hash, AuthorizationCode.used_at.is_not(None))
+            .execution_options(populate_existing=True)
+        )
+        if used is not None:
+            _code_reuse_detected(uow, used, presented_by=client_id)
         return None
-    return found
+    if claimed.expires_at <= utcnow():
+        return None
+    return claimed
+
+
+def _code_reuse_detected(uow: UnitOfWork, code: AuthorizationCode, presented_by: str) -> None:
+    if code.family_id is not None:
+        revoke_family(uow, code.family_id)
+    audit.record(
+        uow,
+        "token.reuse_detected",
+        actor_id=code.person_id,
+        actor_label=f"client {presented_by}",
+        subject_type="authorization_code",
+        subject_id=code.id,
+        details={
+            "family": code.family_id,
+            "client_id": code.client_id,
+            "outcome": "code refused; every token issued from it revoked",
+        },
+    )
 
 
 # --- refresh tokens ------------------------------------------------------------------------
@@ -298,6 +361,7 @@ def save_refresh_token(
     person_id: int,
     scope: str,
     family_id: str | None = None,
+    auth_time: datetime | None = None,
 ) -> RefreshToken:
     row = RefreshToken(
         token_hash=digest(token),
@@ -305,6 +369,7 @@ def save_refresh_token(
         client_id=client_id,
         person_id=person_id,
         scope=scope,
+        auth_time=auth_time,
         expires_at=utcnow() + timedelta(days=REFRESH_TOKEN_DAYS),
     )
     uow.session.add(row)

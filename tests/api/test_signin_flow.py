@@ -338,6 +338,10 @@ def test_an_invited_person_sets_a_password_from_the_emailed_link_and_signs_in(
             timeout=TIMEOUT,
         )
         assert done.status_code == 200 and "Your password is set" in done.text
+        # It says what to do next, and where: the app's address (here, the API's own pages).
+        next_step = re.search(r'<a href="([^"]+)">Open Commons</a>', done.text).group(1)
+        path = urlsplit(next_step).path  # PUBLIC_URL: this test's server has another port
+        assert browser.get(f"{live}{path}", timeout=TIMEOUT).status_code == 200
         assert browser.get(link, timeout=TIMEOUT).status_code == 404, "the link works once"
         verifier, challenge = pkce()
         code = code_from(sign_in(live, spa, "new.starter@example.org", challenge=challenge))
