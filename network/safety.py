@@ -6,11 +6,13 @@ grouped 3-3-4 with any run of separators between the groups. Text holding one is
 decoded, and the plain text of its rendered Markdown; both are folded to NFKC with invisible marks
 removed, so look-alike digits, entities and zero-width characters cannot hide a number.
 
-Markdown: CommonMark without raw HTML, then sanitised by nh3 (ammonia): no scripts, no event
-handlers, no `javascript:` URLs, links open safely."""
+Markdown: GitHub-flavoured (tables, strikethrough, task lists, autolinked URLs) without raw HTML,
+then sanitised by nh3 (ammonia): no scripts, no event handlers, no `javascript:` URLs, links open
+safely. Excerpts are the plain words of the same Markdown, as a reader sees them."""
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -19,6 +21,11 @@ from collections.abc import Iterable, Iterator
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 from network.errors import Invalid
 
@@ -36,6 +43,8 @@ _SEPARATOR_CHARACTERS = frozenset(
     "/\\\u2044\u2215\u2216\u29f8\u29f9"  # slashes
     "\u2212\u2796\u02d7\u2043"  # minus signs and a hyphen bullet, not category Pd
     "<>*`~"
+    ",:;|'\"+!#="  # what people and tables put between groups (943,476,5919; | 943 | 476 |)
+    "\u3164\u115f\u1160\uffa0\u2800"  # Hangul fillers and the braille blank: shown as space
 )
 # Formatting characters (zero-width space, soft hyphen, word joiner...) and combining marks are
 # not seen as characters of their own, so a reader sees the digits either side as adjacent.
@@ -45,7 +54,8 @@ _DIGIT_RUN = re.compile(r"[0-9]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # A country code (and the optional national "(0)") in front makes ten digits a phone number:
 # +44 161 496 0000, +44 (0)300 123 4567. It is looked for only this far back.
-_DIALLING_CODE = re.compile(r"\+[0-9]{1,3}[\s.\-]*(?:\(0\)[\s.\-]*)?\Z")
+_DIALLING_CODE = re.compile(r"\+[1-9][0-9]{0,2}[\s.\-]*(?:\(0\)[\s.\-]*)?\Z")
+_WHITESPACE_RUN = re.compile(r"\s{2,}")
 _DIALLING_CODE_REACH = 24
 _INLINE_TAG = re.compile(r"</?(?:a|code|del|em|strong)\b[^>]*>")
 _TAG = re.compile(r"<[^>]*>")
@@ -76,7 +86,9 @@ def _as_read(text: str) -> str:
     NFKC folds fullwidth and mathematical digits; digits of other scripts (Arabic-Indic,
     Devanagari...) have no compatibility mapping, so they are folded by their decimal value."""
     text = unicodedata.normalize("NFKC", html.unescape(text))
-    return text if text.isascii() else _NON_ASCII.sub(_fold, text)
+    text = text if text.isascii() else _NON_ASCII.sub(_fold, text)
+    # A browser shows any run of white space as one space, and so must the guard read it.
+    return _WHITESPACE_RUN.sub(" ", text)
 
 
 def _rendered_plain_text(text: str) -> str:
@@ -124,7 +136,9 @@ def _after_dialling_code(view: str, start: int) -> bool:
 def find_nhs_numbers(text: str) -> list[str]:
     """Every distinct NHS number a reader of the text would see, as found (entities decoded)."""
     found: dict[str, str] = {}
-    for view in (_as_read(text), _as_read(_rendered_plain_text(text))):
+    # The text as written, as rendered, and as lists show it (the excerpt drops some marks).
+    views = (_as_read(text), _as_read(_rendered_plain_text(text)), _as_read(excerpt(text)))
+    for view in views:
         for start, end in _candidates(view):
             written = view[start:end]
             digits = "".join(_DIGIT_RUN.findall(written))
@@ -148,24 +162,154 @@ def refuse_nhs_numbers(fields: Iterable[tuple[str, str | None]]) -> None:
             )
 
 
-_markdown = (
-    MarkdownIt("commonmark", {"html": False, "linkify": False})
-    .enable("table")
-    .enable("strikethrough")
+class _Autolink:
+    """An address found in a text, as markdown-it's linkify rule reads it."""
+
+    __slots__ = ("index", "last_index", "schema", "text", "url")
+
+    def __init__(self, schema: str, index: int, text: str, url: str) -> None:
+        self.schema, self.index, self.last_index = schema, index, index + len(text)
+        self.text, self.url = text, url
+
+
+# GitHub's autolinks: http(s):// and www. addresses where a word starts (at the start, after
+# whitespace or * _ ~ ( ), up to whitespace or "<"; e-mail addresses, the whole run of their
+# local part (possessive, and where the run starts) then @ and a dotted domain. One pass, no
+# backtracking beyond one run: linear in the length of the text, whatever it holds.
+_AUTOLINK = re.compile(
+    r"(?<![^\s*_~(])(?:(?P<scheme>https?://)|www\.)[^\s<]*"
+    r"|(?<![^\s*~(])(?P<email>[a-z0-9.+_-]++@[a-z0-9_-]+(?:\.[a-z0-9_-]+)+)",
+    re.IGNORECASE,
 )
+_MAY_AUTOLINK = re.compile(r"://|www\.|@", re.IGNORECASE)
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*")
+_TRAILING_PUNCTUATION = frozenset("?!.,:*_~'\"")
+
+
+def _without_trailing_punctuation(url: str) -> str:
+    """GitHub's rule: trailing punctuation, an unmatched ")" and an entity-like "&name;" are
+    not part of the address."""
+    end, unmatched = len(url), url.count(")") - url.count("(")
+    while end:
+        last = url[end - 1]
+        if last in _TRAILING_PUNCTUATION:
+            end -= 1
+        elif last == ")" and unmatched > 0:
+            end, unmatched = end - 1, unmatched - 1
+        elif last == ";":
+            start = end - 2
+            while start >= 0 and url[start].isalnum():
+                start -= 1
+            end = start if start < end - 2 and start >= 0 and url[start] == "&" else end - 1
+        else:
+            break
+    return url[:end]
+
+
+def _valid_domain(host: str, *, dotted: bool) -> bool:
+    domain = _DOMAIN.match(host)
+    if domain is None:
+        return False
+    segments = domain.group().split(".")
+    return (len(segments) > 1 or not dotted) and "_" not in "".join(segments[-2:])
+
+
+class _Autolinks:
+    """The linkifier markdown-it's core linkify rule asks (pretest, test, match)."""
+
+    def pretest(self, text: str) -> bool:
+        return _MAY_AUTOLINK.search(text) is not None
+
+    test = pretest
+
+    def match(self, text: str) -> list[_Autolink] | None:
+        links = []
+        for found in _AUTOLINK.finditer(text):
+            if email := found.group("email"):
+                if email[-1] not in "-_":
+                    links.append(_Autolink("mailto:", found.start(), email, "mailto:" + email))
+                continue
+            scheme = found.group("scheme") or ""
+            address = _without_trailing_punctuation(found.group())
+            host = address[len(scheme) :]
+            if not _valid_domain(host, dotted=not scheme):
+                continue
+            if scheme:
+                links.append(_Autolink(scheme[:-2], found.start(), address, address))
+            else:  # www.
+                links.append(_Autolink("", found.start(), address, "http://" + address))
+        return links or None
+
+
+def _as_published(state: StateCore) -> None:
+    """Strikethrough as <del>; table alignment as an `align` attribute (no inline styles)."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open") and "style" in token.attrs:
+            token.attrSet("align", str(token.attrs.pop("style")).removeprefix("text-align:"))
+        for child in token.children or ():
+            if child.type in ("s_open", "s_close"):
+                child.tag = "del"
+
+
+def _raw_html_as_text(
+    self: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return escapeHtml(tokens[idx].content)
+
+
+def _parser() -> MarkdownIt:
+    """GitHub-flavoured: CommonMark with tables, strikethrough, task lists and autolinks.
+
+    Raw HTML is recognised as CommonMark defines it, so that an excerpt can leave its tags out,
+    and rendered as text, shown as written. HTML blocks are not recognised: Markdown between
+    tags is read as Markdown. Only the core linkify rule is enabled: the inline one takes
+    quadratic time on "a://a://..."."""
+    markdown = (
+        MarkdownIt(
+            "commonmark",
+            {"html": True, "linkify": True, "tasklists": True, "tasklists_editable": False},
+        )
+        .enable(["table", "strikethrough"])
+        .disable("html_block")
+    )
+    markdown.core.ruler.enable("linkify")
+    markdown.linkify = _Autolinks()
+    markdown.core.ruler.push("as_published", _as_published)
+    markdown.add_render_rule("html_inline", _raw_html_as_text)
+    return markdown
+
+
+_markdown = _parser()
+
+
+@functools.lru_cache(maxsize=1)
+def _parsed(text: str) -> tuple[Token, ...]:
+    """One parse for the renderer, the excerpt and the guard, which all read the same text."""
+    return tuple(_markdown.parse(text))
+
 
 _ALLOWED_TAGS = {
     "p", "br", "hr", "em", "strong", "del", "code", "pre", "blockquote", "ul", "ol", "li",
     "h1", "h2", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td",
+    "input",
 }  # fmt: skip
+
+_ALIGNMENTS = {"left", "center", "right"}
 
 
 def render_markdown(text: str) -> str:
-    """Markdown to sanitised HTML: raw HTML is shown as text, never rendered."""
+    """Markdown to sanitised HTML: raw HTML is shown as text, never rendered. The only input
+    is a task's checkbox: type=checkbox and disabled, whatever asked for something else."""
     return nh3.clean(
-        _markdown.render(text),
+        _markdown.renderer.render(list(_parsed(text)), _markdown.options, {}),
         tags=_ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}},
+        attributes={"a": {"href", "title"}},
+        tag_attribute_values={
+            "th": {"align": _ALIGNMENTS},
+            "td": {"align": _ALIGNMENTS},
+            "input": {"type": {"checkbox"}, "disabled": {""}, "checked": {""}},
+        },
+        set_tag_attribute_values={"input": {"type": "checkbox", "disabled": ""}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
@@ -173,9 +317,43 @@ def render_markdown(text: str) -> str:
 
 EXCERPT_LENGTH = 200
 
+# Raw HTML tags are left out of an excerpt; one of these vanishes, any other separates words.
+_INLINE_HTML = frozenset({
+    "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "del", "dfn", "em", "font", "i",
+    "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup",
+    "time", "tt", "u", "var",
+})  # fmt: skip
+_HTML_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)")
+
+
+def _plain_text(tokens: list[Token]) -> Iterator[str]:
+    """The words a reader sees: text, code as written, images by their alt text, a space
+    between blocks; no Markdown syntax and no HTML tags."""
+    for token in tokens:
+        if token.type in ("text", "code_inline"):
+            yield token.content
+        elif token.type in ("code_block", "fence"):
+            yield f" {token.content} "
+        elif token.type in ("softbreak", "hardbreak"):
+            yield " "
+        elif token.type == "html_inline":
+            name = _HTML_TAG_NAME.match(token.content)
+            yield "" if name is None or name.group(1).lower() in _INLINE_HTML else " "
+        elif token.children:  # a paragraph's or heading's inline content, an image's alt text
+            yield from _plain_text(token.children)
+        elif token.block:
+            yield " "
+
 
 def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
-    """The start of a Markdown text as plain words, for lists and digests."""
-    plain = re.sub(r"[#>*_`~\[\]()!|-]+", " ", text)
-    plain = " ".join(plain.split())
-    return plain if len(plain) <= length else plain[: length - 1].rstrip() + "…"
+    """The start of a Markdown text as the plain words a reader sees, for lists and digests:
+    punctuation and URLs as written, at most `length` characters, cut between words."""
+    plain = " ".join("".join(_plain_text(list(_parsed(text)))).split())
+    if len(plain) <= length:
+        return plain
+    cut = plain[: length - 1]
+    if plain[length - 1] != " ":  # inside a word: end at the last whole one, if not too far
+        space = cut.rfind(" ")
+        if space > length // 2:
+            cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"

@@ -414,11 +414,30 @@ def test_the_lists_excerpt_follows_edits_of_the_body(client, net, auth, post):
 
     assert listed() == "Letters Arrive as five documents"
     edit(body="Now *one* PDF, but [unsigned](https://example.org)")
-    assert listed() == "Now one PDF, but unsigned https://example.org"
+    assert listed() == "Now one PDF, but unsigned"  # a link shows its text
     assert _get(client, auth, reader, url).get_json()["excerpt"] == listed()
     edit(title="Letters, again", tags=["letters"])
-    assert listed() == "Now one PDF, but unsigned https://example.org"
+    assert listed() == "Now one PDF, but unsigned"
     long_body = " ".join(f"word{n}" for n in range(60))
     edit(body=long_body)
     assert len(listed()) == 200 and listed().endswith("…")
     assert long_body.startswith(listed()[:-1])
+
+
+def test_accepting_another_idea_takes_the_mark_from_the_first(client, net, auth, post):
+    author = auth(net.members["practice1"])
+    problem = post(net.members["practice1"], net.pcn1)
+    base = f"/api/v1/problems/{problem['id']}"
+    ideas = [
+        client.post(
+            f"{base}/comments",
+            json={"body": f"Idea {n}", "kind": "idea"},
+            headers=auth(net.members["practice2"]),
+        ).get_json()["id"]
+        for n in (1, 2)
+    ]
+    for idea in ideas:
+        assert client.post(f"{base}/comments/{idea}/accept", headers=author).status_code == 200
+    comments = client.get(f"{base}/comments", headers=author).get_json()["items"]
+    assert [c["accepted"] for c in comments] == [False, True]
+    assert client.get(base, headers=author).get_json()["accepted_comment_id"] == ideas[1]

@@ -101,10 +101,8 @@ def test_0007_fills_in_the_excerpt_of_existing_problems(scratch_database_url):
     finally:
         engine.dispose()
     assert stored == {pid: excerpt(body) for pid, body in bodies.items()}
-    assert stored[1] == (
-        "Discharge letters They arrive as five separate documents, see the list x ."
-    )
-    assert len(stored[3]) == 200 and stored[3].endswith("…")
+    assert stored[1] == "Discharge letters They arrive as five separate documents, see the list."
+    assert len(stored[3]) <= 200 and stored[3].endswith("referrals.…")
     assert stored[4] == ""
 
 
@@ -277,3 +275,110 @@ def test_0009_a_practice_anonymous_authors_practice_stops_being_a_signal(scratch
     assert signals == {(1, 3), (2, 2), (2, 3)}
     assert counts == {1: 2, 2: 2}
     assert after > before  # signals now move the content version (my_practice_affected)
+
+
+def test_0011_renders_existing_excerpts_and_bodies_by_the_new_rules(scratch_database_url):
+    """Excerpts keep what people write, bodies of problems and comments render as GitHub's
+    Markdown does; rows already right are left alone, so running it again changes nothing."""
+    from alembic import command
+
+    from network.db import make_engine
+    from network.migrate import upgrade
+    from network.safety import excerpt, render_markdown
+
+    bodies = {
+        1: "## GP-led A&E/111 cover (see list)\n\nRota at https://example.nhs.uk/a-b_c",
+        2: "- [ ] ask [the PCN](https://example.org)\n- [x] ~~fax~~ email\n\n| a |\n|:-:|\n| 1 |",
+        3: " ".join(f"Sentence-{n} about referrals/letters." for n in range(40)),
+        4: "",
+    }
+    upgrade(scratch_database_url, revision="0010")
+    engine = make_engine(scratch_database_url)
+
+    def stored() -> tuple[dict, dict, int]:
+        with engine.connect() as conn:
+            problems = {
+                pid: (text_, html)
+                for pid, text_, html in conn.execute(
+                    text("SELECT id, excerpt, body_html FROM problem")
+                )
+            }
+            comments = dict(conn.execute(text("SELECT id, body_html FROM comment")).all())
+            version = conn.execute(text("SELECT version FROM content_version")).scalar_one()
+        return problems, comments, version
+
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO organisation (id, kind, name, active, created_at, updated_at)"
+                    " VALUES (1, 'federation', 'Federation A', :yes, CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP)"
+                ),
+                {"yes": True},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO person (id, email, name, staff_group, is_superuser, is_active,"
+                    " created_at) VALUES (1, 'ana@example.org', 'Ana', 'gp', :no, :yes,"
+                    " CURRENT_TIMESTAMP)"
+                ),
+                {"yes": True, "no": False},
+            )
+            # As the old rules stored them: punctuation stripped, strikethrough and URLs lost.
+            conn.execute(
+                text(
+                    "INSERT INTO problem (id, board_id, author_id, anonymity, title, body,"
+                    " body_html, excerpt, tags, status, affected_count, comment_count, version,"
+                    " hidden, created_at, updated_at, last_activity_at) VALUES (:id, 1, 1,"
+                    " 'none', :title, :body, :html, :excerpt, '[]', 'open', 0, 0, 1, :no,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                [
+                    {
+                        "id": pid,
+                        "title": f"Problem {pid}",
+                        "body": body,
+                        "html": f"<p>{body}</p>\n" if body else "",
+                        "excerpt": " ".join(body.replace("-", " ").split())[:200],
+                        "no": False,
+                    }
+                    for pid, body in bodies.items()
+                ],
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO comment (id, problem_id, author_id, anonymity, kind, body,"
+                    " body_html, accepted, hidden, created_at) VALUES (:id, :problem, 1, 'none',"
+                    " 'comment', :body, :html, FALSE, FALSE, CURRENT_TIMESTAMP)"
+                ),
+                [
+                    {"id": 1, "problem": 1, "body": "~~no~~ yes", "html": "<p>no yes</p>\n"},
+                    {"id": 2, "problem": 1, "body": "see www.nhs.uk", "html": "<p>see</p>"},
+                    {"id": 3, "problem": 2, "body": "plain", "html": "<p>plain</p>\n"},
+                ],
+            )
+        upgrade(scratch_database_url)
+        problems, comments, version = stored()
+        # Again, from the revision before: nothing left to change, nothing raised.
+        command.downgrade(alembic_config(scratch_database_url), "0010")
+        upgrade(scratch_database_url)
+        again = stored()
+    finally:
+        engine.dispose()
+    assert problems == {pid: (excerpt(body), render_markdown(body)) for pid, body in bodies.items()}
+    assert comments == {
+        1: "<p><del>no</del> yes</p>\n",
+        2: render_markdown("see www.nhs.uk"),
+        3: "<p>plain</p>\n",
+    }
+    assert problems[1][0] == "GP-led A&E/111 cover (see list) Rota at https://example.nhs.uk/a-b_c"
+    assert problems[2][0] == "ask the PCN fax email a 1"
+    assert (
+        '<li><input disabled="" type="checkbox"> ask <a href="https://example.org"'
+        in problems[2][1]
+    )
+    assert '<th align="center">a</th>' in problems[2][1]
+    assert len(problems[3][0]) <= 200 and problems[3][0].endswith("letters. Sentence-5 about…")
+    assert problems[4] == ("", "")
+    assert again == (problems, comments, version)

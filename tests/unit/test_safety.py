@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from network.errors import Invalid
 from network.safety import (
+    EXCERPT_LENGTH,
     MAX_SEPARATOR_RUN,
+    excerpt,
     find_nhs_numbers,
     is_valid_nhs_number,
     refuse_nhs_numbers,
@@ -258,7 +260,29 @@ def test_a_run_of_separators_up_to_the_bound_joins_groups():
 
 
 def test_a_run_of_separators_beyond_the_bound_does_not_join_groups():
-    assert _found("943" + " " * (MAX_SEPARATOR_RUN + 1) + "476 5919") == []
+    assert _found("943" + "." * (MAX_SEPARATOR_RUN + 1) + "476 5919") == []
+
+
+def test_a_long_run_of_white_space_is_one_space_as_a_browser_shows_it():
+    assert _found("943" + " " * 40 + "476\n\n\t 5919") == ["9434765919"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Patient 943!476!5919",  # lists' excerpts drop the marks: 943 476 5919
+        "943|476|5919",
+        "943,476,5919",
+        "943:476:5919",
+        "943'476'5919",
+        "943+476+5919",
+        "943\u3164476\u31645919",  # Hangul filler, shown as a blank
+        "943\u2800476\u28005919",  # braille blank
+        "ref +0 9434765919",  # no country code starts with 0
+    ],
+)
+def test_what_the_review_slipped_past_the_guard_is_caught(text):
+    assert _found(text)
 
 
 def test_a_number_written_twice_is_reported_once():
@@ -508,3 +532,208 @@ def test_markdown_renders_emphasis_lists_and_safe_links():
     html = render_markdown("**bold**\n\n- one\n- two\n\n[NHS](https://www.nhs.uk)")
     assert "<strong>bold</strong>" in html and "<li>one</li>" in html
     assert '<a href="https://www.nhs.uk" rel="noopener noreferrer nofollow">NHS</a>' in html
+
+
+# Markdown as people write it (GitHub-flavoured)
+
+
+def test_simple_markdown_renders_as_before():
+    assert render_markdown("Each one **separately**.") == (
+        "<p>Each one <strong>separately</strong>.</p>\n"
+    )
+    assert render_markdown("# Letters\n\n> quoted *text*") == (
+        "<h1>Letters</h1>\n<blockquote>\n<p>quoted <em>text</em></p>\n</blockquote>\n"
+    )
+
+
+def test_strikethrough_is_rendered_as_deleted_text():
+    assert render_markdown("~~weekly~~ daily") == "<p><del>weekly</del> daily</p>\n"
+
+
+def test_tables_keep_their_alignment():
+    html = render_markdown("| a | b | c | d |\n|:--|:-:|--:|---|\n| 1 | 2 | 3 | 4 |")
+    assert '<th align="left">a</th>' in html and '<td align="left">1</td>' in html
+    assert '<th align="center">b</th>' in html and '<td align="right">3</td>' in html
+    assert "<th>d</th>" in html and "<td>4</td>" in html
+    assert "style" not in html
+
+
+def test_a_task_list_renders_disabled_checkboxes():
+    html = render_markdown("- [ ] todo\n- [x] done\n- plain")
+    items = re.findall(r"<li>(.*?)</li>", html)
+    assert items == [
+        '<input disabled="" type="checkbox"> todo',
+        '<input disabled="" type="checkbox" checked=""> done',
+        "plain",
+    ]
+
+
+def test_a_bare_url_becomes_a_safe_link():
+    html = render_markdown("See https://example.nhs.uk/a-b_c. Thanks")
+    assert html == (
+        '<p>See <a href="https://example.nhs.uk/a-b_c" rel="noopener noreferrer nofollow">'
+        "https://example.nhs.uk/a-b_c</a>. Thanks</p>\n"
+    )
+
+
+def test_a_bare_www_address_becomes_a_link_but_a_file_name_does_not():
+    html = render_markdown("www.nhs.uk and readme.md, notes.py or today.It was")
+    assert '<a href="http://www.nhs.uk" rel="noopener noreferrer nofollow">www.nhs.uk</a>' in html
+    assert "readme.md, notes.py or today.It was" in html
+
+
+def test_an_email_address_becomes_a_mailto_link():
+    assert render_markdown("ask ana@example.org") == (
+        '<p>ask <a href="mailto:ana@example.org" rel="noopener noreferrer nofollow">'
+        "ana@example.org</a></p>\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a://" * 12500, ":" * 50000, "www." * 12500, "a@" * 25000, "https://x.org/ " * 3300],
+    ids=["schemes", "colons", "www", "at-signs", "urls"],
+)
+def test_autolinking_a_long_hostile_text_takes_linear_time(text):
+    started = time.perf_counter()
+    render_markdown(text)
+    excerpt(text)
+    assert time.perf_counter() - started < 2
+
+
+def test_raw_html_is_shown_as_text():
+    assert render_markdown("<b>bold</b> & <i>x</i>") == (
+        "<p>&lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;x&lt;/i&gt;</p>\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        '- [x] <input type="text" onfocus="alert(1)" autofocus>',
+        '- [ ] " onclick="alert(1)',
+        "- [x] done <img src=x onerror=alert(1)>",
+        "- [ ] [todo](javascript:alert(1))",
+        'javascript:alert(1) and https://x.org/"onmouseover="alert(1)',
+        "<script>alert(1)</script>\n\n- [ ] <script>alert(1)</script>",
+        "| a |\n|---|\n| <td onclick=x> |",
+        '<input type="checkbox" onclick="alert(1)" checked>',
+    ],
+)
+def test_hostile_markdown_gets_no_scripts_handlers_or_inputs_of_its_own(markdown):
+    html = render_markdown(markdown)
+    tags = re.findall(r"<[a-z][^>]*>", html)
+    assert not [t for t in tags if t.startswith(("<script", "<img", "<iframe"))]
+    assert not [t for t in tags if re.search(r"\son\w+=|javascript:|style=", t, re.IGNORECASE)]
+    inputs = [t for t in tags if t.startswith("<input")]
+    assert all(
+        re.fullmatch(r'<input disabled="" type="checkbox"( checked="")?>', t) for t in inputs
+    )
+    assert len(inputs) <= markdown.count("- [")
+
+
+def test_a_number_split_by_strikethrough_is_still_caught():
+    assert _found("94~~3~~4765919") == ["9434765919"]
+    assert _found("- [x] 943 476 5919") == ["9434765919"]
+
+
+# Excerpts
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        ("GP-led clinics for A&E/111 (see list)", "GP-led clinics for A&E/111 (see list)"),
+        ("See https://example.nhs.uk/a-b_c, then", "See https://example.nhs.uk/a-b_c, then"),
+        ("See <https://example.nhs.uk/a-b_c>", "See https://example.nhs.uk/a-b_c"),
+        ("# Letters\n\n> They **arrive** as _five_", "Letters They arrive as five"),
+        ("| a | b |\n|---|---|\n| 1 | 2 |", "a b 1 2"),
+        ("Read [the list](https://example.org/list) first", "Read the list first"),
+        ("A chart: ![Waiting times, May](chart.png).", "A chart: Waiting times, May."),
+        ("Run `ls -la | wc` now", "Run ls -la | wc now"),
+        ("~~weekly~~ daily", "weekly daily"),
+        ("- [ ] todo\n- [x] done", "todo done"),
+        ("1. one\n2. two\n\n---\n\nthree", "one two three"),
+        ("<b>bold</b> and <span class='x'>plain</span><br>next", "bold and plain next"),
+        ("<!-- note --> kept", "kept"),
+        ("Fish &amp; chips &lt;3 &copy; 1 < 2 > 0", "Fish & chips <3 © 1 < 2 > 0"),
+        ("line one\nline two  \nline three", "line one line two line three"),
+        ("```\ncode -x\n```\nafter", "code -x after"),
+        ("", ""),
+    ],
+)
+def test_an_excerpt_is_the_text_a_reader_sees(markdown, expected):
+    assert excerpt(markdown) == expected
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "<script>alert(1)</script> hello",
+        '<img src=x onerror="alert(1)"> hello',
+        "- [x] <input type=checkbox onclick=alert(1)> hello",
+        '<a href="javascript:alert(1)">hello</a>',
+        '[hello](https://x.org/ "title")',
+    ],
+)
+def test_an_excerpt_of_hostile_input_shows_no_tags_or_link_syntax(markdown):
+    plain = excerpt(markdown)
+    assert plain.endswith("hello")
+    assert not re.search(r"<[a-z/]|\]\(|javascript", plain, re.IGNORECASE)
+
+
+def test_a_link_that_is_never_rendered_is_shown_as_a_reader_sees_it():
+    # markdown-it refuses the URL, so the reader sees the text as written, not a link.
+    assert "href" not in render_markdown("[x](javascript:alert(1)) hello")
+    assert excerpt("[x](javascript:alert(1)) hello") == "[x](javascript:alert(1)) hello"
+
+
+def test_an_excerpt_is_cut_on_a_word_boundary():
+    text = " ".join(["referral"] * 40)
+    cut = excerpt(text)
+    assert len(cut) <= EXCERPT_LENGTH and cut.endswith("referral…")
+    assert text.startswith(cut[:-1])
+
+
+def test_an_excerpt_that_just_fits_is_not_cut():
+    text = "a" * (EXCERPT_LENGTH - 1) + " b"
+    assert excerpt(text[:EXCERPT_LENGTH]) == text[:EXCERPT_LENGTH].rstrip()
+    assert excerpt(text) == "a" * (EXCERPT_LENGTH - 1) + "…"
+
+
+def test_a_word_longer_than_the_excerpt_is_cut_where_it_must_be():
+    assert excerpt("x" * 500) == "x" * (EXCERPT_LENGTH - 1) + "…"
+
+
+def test_an_excerpt_keeps_its_length_contract_for_a_custom_length():
+    assert excerpt("one two three four", length=10) == "one two…"
+
+
+@given(st.text(max_size=600))
+def test_an_excerpt_is_never_longer_than_the_column(text):
+    plain = excerpt(text)
+    assert len(plain) <= EXCERPT_LENGTH
+    assert plain == " ".join(plain.split())
+
+
+@pytest.mark.parametrize(
+    ("markdown", "linked"),
+    [
+        ("(see https://en.wikipedia.org/wiki/A_(b)).", ["https://en.wikipedia.org/wiki/A_(b)"]),
+        ("https://x.org/a?b=1&c=2, then", ["https://x.org/a?b=1&amp;c=2"]),
+        ("Visit www.nhs.uk/111.", ["http://www.nhs.uk/111"]),
+        ("http://localhost:5000/x", ["http://localhost:5000/x"]),
+        ("**https://x.org/a**", ["https://x.org/a"]),
+        ("email ana.b+c@example.nhs.uk.", ["mailto:ana.b+c@example.nhs.uk"]),
+        ("www.x_y.com, a@b.c-, www., https://, x://y.org, ftp://x.org, //x.org", []),
+        ("xhttps://x.org and http\\://x.org", []),
+        ("`https://x.org` and [a](https://y.org)", ["https://y.org"]),
+    ],
+)
+def test_addresses_are_linked_as_github_links_them(markdown, linked):
+    assert re.findall(r'href="([^"]*)"', render_markdown(markdown)) == linked
+
+
+def test_an_excerpt_reads_reference_links_and_nested_markup():
+    markdown = "See [the list][1] and **_[bold link](https://x.org)_**.\n\n[1]: https://x.org/list"
+    assert excerpt(markdown) == "See the list and bold link."
