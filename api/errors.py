@@ -10,6 +10,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
+from api import spec
 from api.schemas import ErrorSchema
 from network.errors import (
     Conflict,
@@ -34,9 +35,15 @@ _STATUS = {
 
 
 class CommonsApi(Api):
-    """flask-smorest's Api whose error bodies always carry a message."""
+    """flask-smorest's Api whose error bodies always carry a message, and whose OpenAPI
+    document tells the whole truth (api/spec.py): the answers every operation can get, OAuth 2
+    security, the issuer's endpoints."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def _init_spec(self, **kwargs):
+        super()._init_spec(**spec.plugins(self._app), **kwargs)
+        spec.complete(self)
 
     def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)
@@ -144,6 +151,6 @@ def register(app: Flask, api: CommonsApi) -> None:
         status = next((code for cls, code in _STATUS.items() if isinstance(error, cls)), 422)
         http_error = default_exceptions[status]()
         http_error.data = {"message": error.message}
-        if error.field and status == 422:
+        if error.field and status in (409, 422):
             http_error.data["errors"] = {error.location: {error.field: [error.message]}}
         return api.handle_http_exception(http_error)

@@ -9,6 +9,7 @@ from api.blueprint import Blueprint
 from api.context import principal, uow
 from api.problems import ID, BoardSchema, NamedSchema, ProblemDetailSchema, _with_etag
 from api.schemas import In, Out, PageQuery, StrictInteger, UTCDateTime, page_of
+from api.spec import LOCATION_HEADER, location
 from network.activity import services as activity
 from network.problems import moderation, queries
 from network.problems.models import ReportStatus
@@ -80,11 +81,12 @@ class ActivityQuery(PageQuery):
 class Reports(MethodView):
     @blp.doc(operationId="reportProblem", summary="Report a problem or one of its comments.")
     @blp.arguments(ReportInSchema)
-    @blp.response(201, ReportSchema)
+    @blp.response(201, ReportSchema, headers=LOCATION_HEADER)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data, problem_id):
-        return moderation.report(uow(), principal(), problem_id, **data)
+        report = moderation.report(uow(), principal(), problem_id, **data)
+        return report, 201, location("moderation.ReportById", report_id=report.id)
 
 
 @blp.route("/reports")

@@ -16,6 +16,7 @@ from api.schemas import (
     UTCDateTime,
     page_of,
 )
+from api.spec import EXAMPLES, LOCATION_HEADER, location
 from network.organisations import services as organisations
 from network.organisations.models import OrganisationKind
 from network.people import services as people
@@ -121,7 +122,7 @@ class Organisations(MethodView):
         summary="The organisations of your federations (all of them, for superusers).",
     )
     @blp.arguments(OrganisationQuery, location="query", as_kwargs=True)
-    @blp.response(200, page_of(OrganisationSchema))
+    @blp.response(200, page_of(OrganisationSchema), example=EXAMPLES["organisation_page"])
     @blp.alt_response(401, response="UNAUTHORIZED")
     def get(self, limit, cursor=None, **filters):
         return organisations.get_all(uow(), principal(), limit=limit, cursor=cursor, **filters)
@@ -131,20 +132,24 @@ class Organisations(MethodView):
         summary="Create a PCN or practice (its parent's administrators) or a federation "
         "(superusers).",
     )
-    @blp.arguments(OrganisationCreateSchema)
-    @blp.response(201, OrganisationSchema)
+    @blp.arguments(OrganisationCreateSchema, example=EXAMPLES["organisation_create"])
+    @blp.response(
+        201, OrganisationSchema, headers=LOCATION_HEADER, example=EXAMPLES["organisation"]
+    )
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND", description="The parent does not exist.")
     @blp.alt_response(409, response="CONFLICT", description="The ODS code is taken.")
     def post(self, data):
-        return organisations.create(uow(), principal(), **data)
+        organisation = organisations.create(uow(), principal(), **data)
+        where = location("organisations.OrganisationById", organisation_id=organisation.id)
+        return organisation, 201, where
 
 
 @blp.route("/<id:organisation_id>")
 class OrganisationById(MethodView):
     @blp.doc(operationId="getOrganisation", summary="One organisation.")
-    @blp.response(200, OrganisationSchema)
+    @blp.response(200, OrganisationSchema, example=EXAMPLES["organisation"])
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, organisation_id):
@@ -183,15 +188,28 @@ class Members(MethodView):
         summary="Invite a person by email (created when new); idempotent for the same email.",
         description="201 when the membership is new, 200 with the existing one otherwise.",
     )
-    @blp.arguments(MemberCreateSchema)
-    @blp.response(201, MemberSchema, description="The person is now a member.")
+    @blp.arguments(MemberCreateSchema, example=EXAMPLES["member_invite"])
+    @blp.response(
+        201,
+        MemberSchema,
+        description="The person is now a member.",
+        headers=LOCATION_HEADER,
+        example=EXAMPLES["member"],
+    )
     @blp.alt_response(200, schema=MemberSchema, description="The person was already a member.")
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data, organisation_id):
         membership, created = people.add_member(uow(), principal(), organisation_id, **data)
-        return membership, 201 if created else 200
+        if not created:
+            return membership, 200
+        where = location(
+            "organisations.MemberById",
+            organisation_id=organisation_id,
+            person_id=membership.person_id,
+        )
+        return membership, 201, where
 
 
 @blp.route("/<id:organisation_id>/members/<id:person_id>")
