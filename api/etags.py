@@ -1,10 +1,12 @@
-"""Entity tags of versioned resources (`"<id>-<version>"`) and the conditional headers that
-name them (RFC 9110 section 13)."""
+"""Entity tags of versioned resources (`"<id>-<version>-<digest>"`) and the conditional headers
+that name them (RFC 9110 section 13)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
+import orjson
 from flask import request
 
 from network.preconditions import ANY_VERSION, IfMatch
@@ -16,6 +18,10 @@ IF_MATCH_PARAMETER = {
     "required": True,
     "schema": {"type": "string"},
     "description": "The ETag you read (strong comparison), or `*` for any version.",
+}
+IF_MATCH_OPTIONAL_PARAMETER = IF_MATCH_PARAMETER | {
+    "required": False,
+    "description": "Only if it is still this version (the ETag you read), or `*`.",
 }
 IF_NONE_MATCH_PARAMETER = {
     "in": "header",
@@ -30,8 +36,12 @@ MAX_VERSION = 2**31 - 1
 _TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)')
 
 
-def etag(resource_id: int, version: int) -> str:
-    return f'"{resource_id}-{version}"'
+def etag(resource_id: int, version: int, representation: object) -> str:
+    """A strong tag of what one reader is shown: the version (what an edit can overwrite) and
+    a digest of the whole representation, which also changes when counts or the reader's own
+    fields do (a signal, a comment, a rename) although the version does not."""
+    digest = hashlib.sha256(orjson.dumps(representation, option=orjson.OPT_SORT_KEYS))
+    return f'"{resource_id}-{version}-{digest.hexdigest()[:16]}"'
 
 
 def _tags(header: str) -> list[tuple[bool, str]] | None:
@@ -46,10 +56,12 @@ def _tags(header: str) -> list[tuple[bool, str]] | None:
     return tags
 
 
-def if_match(resource_id: int) -> IfMatch | None:
-    """The versions the request's If-Match names for this resource: None without the header,
-    any version for `*`. Comparison is strong: a weak tag never matches, nor does a malformed
-    header or another resource's tag (so the change answers 412, never applies blindly)."""
+def if_match(current: str) -> IfMatch | None:
+    """What the request's If-Match allows, given the resource's current tag for this reader:
+    None without the header, any version for `*`, else the version of the current tag when the
+    header names it — strong comparison, so a weak tag, a malformed header or a stale or
+    foreign tag allows nothing (412, never a blind change). The version then goes into the
+    UPDATE that makes the change, so a change made meanwhile still fails it."""
     header = request.headers.get("If-Match", "").strip()
     if not header:
         return None
@@ -57,9 +69,9 @@ def if_match(resource_id: int) -> IfMatch | None:
         return ANY_VERSION
     versions = set()
     for weak, opaque in _tags(header) or []:
-        match = re.fullmatch(r"([0-9]{1,10})-([0-9]{1,10})", opaque)
-        if not weak and match and int(match.group(1)) == resource_id:
-            version = int(match.group(2))
+        match = re.fullmatch(r"[0-9]{1,10}-([0-9]{1,10})-[0-9a-f]{16}", opaque)
+        if not weak and match and f'"{opaque}"' == current:
+            version = int(match.group(1))
             if version <= MAX_VERSION:  # larger ones match nothing (and no column holds them)
                 versions.add(version)
     return IfMatch(versions=frozenset(versions))

@@ -19,6 +19,9 @@ import os
 
 worker_class = "sync"
 workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 2)
+# gunicorn 27 opens a control socket in the user's home by default, shared by every instance
+# on the machine (tests, benchmarks, several deployments); the API does not use it.
+control_socket_disable = True
 timeout = 30
 graceful_timeout = 30
 backlog = 2048

@@ -10,6 +10,7 @@ from api import etags
 from api.blueprint import MAX_ID, Blueprint
 from api.context import principal, uow
 from api.schemas import In, Out, PageQuery, StrictInteger, UTCDateTime, page_of
+from api.spec import EXAMPLES, LOCATION_HEADER, location
 from network.activity.models import Anonymity
 from network.organisations.models import Organisation, OrganisationKind
 from network.problems import queries, services
@@ -168,7 +169,13 @@ def problem_item(row) -> dict:
 
 
 def _etag(view) -> str:
-    return etags.etag(view.problem.id, view.problem.version)
+    """The tag of what this reader is shown (ProblemDetailSchema of the view)."""
+    return etags.etag(view.problem.id, view.problem.version, ProblemDetailSchema().dump(view))
+
+
+def _if_match(problem_id: int):
+    """If-Match against the problem as the caller reads it now."""
+    return etags.if_match(_etag(queries.get(uow(), principal(), problem_id)))
 
 
 def _with_etag(view, status: int = 200):
@@ -179,7 +186,7 @@ def _with_etag(view, status: int = 200):
 class Problems(MethodView):
     @blp.doc(operationId="listProblems", summary="Problems on every board you can read.")
     @blp.arguments(ProblemQuery, location="query", as_kwargs=True)
-    @blp.response(200, page_of(ProblemSchema))
+    @blp.response(200, page_of(ProblemSchema), example=EXAMPLES["problem_page"])
     @blp.alt_response(401, response="UNAUTHORIZED")
     def get(self, limit, cursor=None, **filters):
         page = queries.get_all(uow(), principal(), limit=limit, cursor=cursor, **filters)
@@ -191,14 +198,20 @@ class Problems(MethodView):
     @blp.doc(
         operationId="createProblem", summary="Post a problem; your practice counts as affected."
     )
-    @blp.arguments(ProblemCreateSchema)
-    @blp.response(201, ProblemDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.arguments(ProblemCreateSchema, example=EXAMPLES["problem_create"])
+    @blp.response(
+        201,
+        ProblemDetailSchema,
+        headers={"ETag": {"schema": {"type": "string"}}, **LOCATION_HEADER},
+        example=EXAMPLES["problem_detail"],
+    )
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data):
         problem = services.create(uow(), principal(), **data)
-        return _with_etag(queries.get(uow(), principal(), problem.id), 201)
+        view, status, headers = _with_etag(queries.get(uow(), principal(), problem.id), 201)
+        return view, status, headers | location("problems.ProblemById", problem_id=problem.id)
 
 
 @blp.route("/problems/<id:problem_id>")
@@ -208,7 +221,12 @@ class ProblemById(MethodView):
         summary="One problem, with its body.",
         parameters=[etags.IF_NONE_MATCH_PARAMETER],
     )
-    @blp.response(200, ProblemDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.response(
+        200,
+        ProblemDetailSchema,
+        headers={"ETag": {"schema": {"type": "string"}}},
+        example=EXAMPLES["problem_detail"],
+    )
     @blp.alt_response(
         304, description="Not modified: the ETag you sent in If-None-Match is current."
     )
@@ -233,21 +251,24 @@ class ProblemById(MethodView):
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
     def patch(self, changes, problem_id):
-        services.update(
-            uow(), principal(), problem_id, if_match=etags.if_match(problem_id), **changes
-        )
+        services.update(uow(), principal(), problem_id, if_match=_if_match(problem_id), **changes)
         return _with_etag(queries.get(uow(), principal(), problem_id))
 
-    @blp.doc(operationId="deleteProblem", summary="Remove a problem (kept for the audit).")
+    @blp.doc(
+        operationId="deleteProblem",
+        summary="Remove a problem (kept for the audit); with If-Match, only that version.",
+        parameters=[etags.IF_MATCH_OPTIONAL_PARAMETER],
+    )
     @blp.response(204)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(
         409, response="CONFLICT", description="It has comments: ask an administrator."
     )
     def delete(self, problem_id):
-        services.delete_problem(uow(), principal(), problem_id)
+        services.delete_problem(uow(), principal(), problem_id, if_match=_if_match(problem_id))
 
 
 @blp.route("/problems/<id:problem_id>/affected")
@@ -265,7 +286,7 @@ class Affected(MethodView):
         summary="\u201cWe have this too\u201d for your practice (201 the first time, 200 after).",
     )
     @blp.arguments(AffectedInSchema)
-    @blp.response(201, AffectedSchema)
+    @blp.response(201, AffectedSchema, headers=LOCATION_HEADER)
     @blp.alt_response(200, schema=AffectedSchema, description="Your practice had already said so.")
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN", description="You are not in a practice.")
@@ -274,7 +295,9 @@ class Affected(MethodView):
         signal, created = services.signal_affected(uow(), principal(), problem_id, **data)
         practice = uow().session.get_one(Organisation, signal.practice_id)
         body = {"practice": practice, "note": signal.note, "created_at": signal.created_at}
-        return body, 201 if created else 200
+        if created:
+            return body, 201, location("problems.Affected", problem_id=problem_id)
+        return body, 200
 
     @blp.doc(operationId="withdrawAffected", summary="Withdraw your practice's signal.")
     @blp.response(204)
@@ -296,13 +319,25 @@ class Comments(MethodView):
         return queries.get_comments(uow(), principal(), problem_id, limit=limit, cursor=cursor)
 
     @blp.doc(operationId="createComment", summary="Comment, or propose an idea.")
-    @blp.arguments(CommentInSchema)
-    @blp.response(201, CommentSchema)
+    @blp.arguments(CommentInSchema, example=EXAMPLES["comment_create"])
+    @blp.response(
+        201,
+        CommentSchema,
+        headers={
+            "Location": {
+                **LOCATION_HEADER["Location"],
+                "description": "The problem's comments, where the new one is listed (a "
+                "comment has no URL of its own).",
+            }
+        },
+        example=EXAMPLES["comment"],
+    )
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data, problem_id):
         comment = services.add_comment(uow(), principal(), problem_id, **data)
-        return queries.comment_view(uow(), principal(), problem_id, comment.id)
+        view = queries.comment_view(uow(), principal(), problem_id, comment.id)
+        return view, 201, location("problems.Comments", problem_id=problem_id)
 
 
 @blp.route("/problems/<id:problem_id>/comments/<id:comment_id>/accept")

@@ -51,6 +51,12 @@ def record_by(uow: UnitOfWork, principal: Principal, action: str, **fields: Any)
     return record(uow, action, actor_id=principal.person_id, actor_label=principal.label, **fields)
 
 
+# Events of a person's own account, recorded under no organisation: what administrators read
+# of their people. Anything else under no organisation (a superuser's look-up of an anonymous
+# author, operators' commands) is for superusers only.
+ACCOUNT_ACTIONS = ("signin.", "token.", "password.", "mfa.")
+
+
 def get_all(
     uow: UnitOfWork,
     principal: Principal,
@@ -76,10 +82,11 @@ def get_all(
             Membership.organisation_id.in_(administered),
             Membership.created_at <= AuditEntry.at,
         )
+        own_account = or_(*(AuditEntry.action.startswith(p) for p in ACCOUNT_ACTIONS))
         stmt = stmt.where(
             or_(
                 AuditEntry.organisation_id.in_(administered),
-                and_(AuditEntry.organisation_id.is_(None), member_then),
+                and_(AuditEntry.organisation_id.is_(None), own_account, member_then),
             )
         )
     if organisation_id is not None:

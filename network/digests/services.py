@@ -67,8 +67,12 @@ def set_preference(
     return get_preference(uow, principal)
 
 
+# In the tz database but no place's time: the server's own zone, and a placeholder.
+_NOT_PLACES = frozenset({"localtime", "Factory"})
+
+
 def _check_timezone(name: str) -> None:
-    if name not in available_timezones():
+    if name in _NOT_PLACES or name not in available_timezones():
         raise Invalid(f"{name!r} is not an IANA time zone such as Europe/London.", field="timezone")
     try:
         ZoneInfo(name)

@@ -131,7 +131,7 @@ def create(
         kind=kind, name=clean_name(name), parent_id=parent_id, ods_code=_clean_code(ods_code)
     )
     uow.session.add(organisation)
-    _flush_unique(uow, ods_code)
+    _flush_unique(uow, organisation.ods_code)
     audit.record_by(
         uow,
         principal,

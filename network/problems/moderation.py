@@ -140,8 +140,7 @@ def redact(
     _require_moderator(uow, principal, problem.board_id)
     if not text.strip():
         raise Invalid("Give the text to remove.", field="text")
-    # Tags are stored in lower case, and a name is the same name in capitals: any case goes.
-    pattern = re.compile(re.escape(text), re.IGNORECASE)
+    pattern = redaction_pattern(text)
     if pattern.search(replacement):
         raise Invalid("The replacement must not contain the text.", field="replacement")
     refuse_nhs_numbers([("replacement", replacement)])
@@ -195,6 +194,22 @@ def redact(
     )
     uow.session.flush()
     return changed
+
+
+# Between two words of the text, what a reader sees as one space: any white space (a new line,
+# a non-breaking space, as a character or an entity) and Markdown emphasis around the words.
+_GAP = r"(?:[*_~`]*(?:\s|&nbsp;|&#160;|&#x[aA]0;)+[*_~`]*)+"
+
+
+def redaction_pattern(text: str) -> re.Pattern[str]:
+    """The text to redact as a reader would recognise it: in any letter case (tags are stored in
+    lower case, where "İ" is two characters), and with whatever white space or emphasis the
+    writer put between its words."""
+    forms = {" ".join(text.split()), " ".join(text.lower().split())}
+    alternatives = (
+        _GAP.join(re.escape(word) for word in form.split(" ")) for form in sorted(forms)
+    )
+    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
 
 
 def _comment_of(uow: UnitOfWork, problem: Problem, comment_id: int) -> Comment:

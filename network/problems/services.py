@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy import update as sql_update
 
 from network import access, preconditions
@@ -193,8 +193,11 @@ def update(
     return problem
 
 
-def delete_problem(uow: UnitOfWork, principal: Principal, problem_id: int) -> None:
-    """Soft-delete: the author while nobody has commented, or the board's moderators."""
+def delete_problem(
+    uow: UnitOfWork, principal: Principal, problem_id: int, *, if_match: IfMatch | None = None
+) -> None:
+    """Soft-delete: the author while nobody has commented, or the board's moderators; with
+    `if_match` (If-Match, optional here), only while it is still that version."""
     view = queries.get(uow, principal, problem_id)
     problem = view.problem
     moderator = queries.can_moderate(uow, principal, problem.board_id)
@@ -203,7 +206,17 @@ def delete_problem(uow: UnitOfWork, principal: Principal, problem_id: int) -> No
             raise Forbidden("Only the author and the board's administrators may delete it.")
         if problem.comment_count:
             raise Conflict("It has comments now: ask the board's administrators to remove it.")
-    problem.deleted_at = utcnow()
+    bump_version(uow.session, problem, if_match or preconditions.ANY_VERSION)
+    # Only if no simultaneous request removed it meanwhile (it held the row until it committed).
+    removed = uow.session.execute(
+        sql_update(Problem)
+        .where(Problem.id == problem.id, Problem.deleted_at.is_(None))
+        .values(deleted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not removed:
+        raise NotFound(f"Problem {problem_id} not found.")
+    uow.session.expire(problem, ["deleted_at"])
     _activity(
         uow, principal, problem, "deleted", "problem", problem.id, f"removed “{problem.title}”"
     )
@@ -353,8 +366,18 @@ def accept_idea(uow: UnitOfWork, principal: Principal, problem_id: int, comment_
         raise NotFound(f"Comment {comment_id} not found.")
     if comment.kind is not CommentKind.idea:
         raise Conflict("Only ideas can be accepted.")
-    bump_version(uow.session, problem)
-    comment.accepted = True
+    bump_version(uow.session, problem)  # holds the problem: one accept at a time
+    # One accepted idea a problem: accepting another takes the mark from the one before.
+    uow.session.execute(
+        sql_update(Comment)
+        .where(
+            Comment.problem_id == problem.id,
+            or_(Comment.accepted.is_(True), Comment.id == comment.id),
+        )
+        .values(accepted=Comment.id == comment.id)
+        .execution_options(synchronize_session=False)
+    )
+    uow.session.expire(comment, ["accepted"])
     problem.status = ProblemStatus.solved
     problem.accepted_comment_id = comment.id
     problem.accepted_by_id = principal.person_id

@@ -86,3 +86,39 @@ def test_if_none_match_never_reveals_what_the_reader_cannot_read(client, net, au
     url = f"/api/v1/problems/{problem['id']}"
     outsider = auth(net.members["practice4"])
     assert client.get(url, headers=outsider | {"If-None-Match": "*"}).status_code == 404
+
+
+def test_the_etag_moves_when_what_the_reader_sees_moves_without_an_edit(client, net, auth, problem):
+    url = f"/api/v1/problems/{problem['id']}"
+    reader = auth(net.members["practice1"])
+    etag = client.get(url, headers=reader).headers["ETag"]
+    client.put(f"{url}/affected", json={}, headers=auth(net.members["practice2"]))
+    after_signal = client.get(url, headers=reader | {"If-None-Match": etag})
+    assert after_signal.status_code == 200 and after_signal.get_json()["affected_count"] == 2
+    client.post(f"{url}/comments", json={"body": "Same"}, headers=auth(net.members["practice2"]))
+    after_comment = client.get(
+        url, headers=reader | {"If-None-Match": after_signal.headers["ETag"]}
+    )
+    assert after_comment.status_code == 200 and after_comment.get_json()["comment_count"] == 1
+
+
+def test_readers_shown_different_things_get_different_etags(client, net, auth, problem):
+    url = f"/api/v1/problems/{problem['id']}"
+    client.put(f"{url}/affected", json={}, headers=auth(net.members["practice2"]))
+    signalled = client.get(url, headers=auth(net.members["practice2"]))
+    not_signalled = client.get(url, headers=auth(net.members["pcn1"]))
+    assert signalled.get_json()["my_practice_affected"] is True
+    assert not_signalled.get_json()["my_practice_affected"] is False
+    assert signalled.headers["ETag"] != not_signalled.headers["ETag"]
+
+
+def test_a_delete_with_a_stale_if_match_is_412_and_deletes_nothing(client, net, auth, problem):
+    url = f"/api/v1/problems/{problem['id']}"
+    author = auth(net.members["practice1"])
+    etag = client.get(url, headers=author).headers["ETag"]
+    _patch(client, auth, net, problem, etag, title="Moved on")
+    assert client.delete(url, headers=author | {"If-Match": etag}).status_code == 412
+    assert client.get(url, headers=author).status_code == 200
+    current = client.get(url, headers=author).headers["ETag"]
+    assert client.delete(url, headers=author | {"If-Match": current}).status_code == 204
+    assert client.delete(url, headers=author).status_code == 404

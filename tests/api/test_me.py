@@ -1,3 +1,5 @@
+import pytest
+
 from network.people.models import Role
 
 
@@ -109,3 +111,16 @@ def test_my_boards_are_my_organisations_and_their_ancestors_in_one_statement(
     page = client.get("/api/v1/me/boards?limit=2", headers=headers).get_json()
     rest = client.get(f"/api/v1/me/boards?cursor={page['next_cursor']}", headers=headers)
     assert len(page["items"]) == 2 and len(rest.get_json()["items"]) == 3
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory", "Mars/Olympus"])
+def test_a_digest_time_zone_is_a_place(client, net, auth, zone):
+    preference = {
+        "frequency": "weekly",
+        "weekday": 0,
+        "hour": 7,
+        "timezone": zone,
+        "content": "full",
+    }
+    response = client.put("/api/v1/me/digest", json=preference, headers=auth(net.members["pcn1"]))
+    assert response.status_code == 422 and "timezone" in response.get_json()["errors"]["json"]

@@ -216,3 +216,15 @@ def test_ids_beyond_the_id_range_are_404_or_422_never_500(client, net, auth):
     assert client.get(f"/api/v1/organisations?parent_id={huge}", headers=headers).status_code == 422
     body = {"kind": "practice", "name": "X", "parent_id": huge}
     assert client.post("/api/v1/organisations", json=body, headers=headers).status_code == 422
+
+
+def test_a_taken_ods_code_is_a_409_naming_the_field_and_the_code_as_stored(client, net, auth):
+    response = client.patch(
+        f"/api/v1/organisations/{net.practice1.id}",
+        json={"ods_code": "p10002"},
+        headers=auth(net.admins["pcn1"]),
+    )
+    body = response.get_json()
+    assert response.status_code == 409
+    assert body["errors"] == {"json": {"ods_code": [body["message"]]}}
+    assert "P10002" in body["message"] and "p10002" not in body["message"]

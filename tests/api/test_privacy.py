@@ -4,6 +4,7 @@ nothing of that person's history elsewhere."""
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 
 from network.audit.models import AuditEntry
@@ -231,3 +232,63 @@ def test_redacted_text_is_not_findable_anywhere(client, net, auth, post, session
         + [r.reason for r in session.scalars(select(Report))]
     )
     assert "doe-smith" not in stored.lower() and "[redacted]" in stored
+
+
+def test_a_superusers_look_up_of_an_author_is_not_shown_to_the_administrators_of_their_org(
+    client, net, auth, session
+):
+    from network.uow import UnitOfWork
+
+    superuser = factories.person(session, is_superuser=True, member_of=net.practice1)
+    uow = UnitOfWork(lambda: session)
+    problem_id = client.post(
+        "/api/v1/problems",
+        json={"board_id": net.pcn1.id, "title": "t", "body": "b", "anonymity": "person"},
+        headers=auth(net.members["practice1"]),
+    ).get_json()["id"]
+    from network.problems import moderation
+
+    moderation.reveal_author(
+        uow, problem_id, superuser_email=superuser.email, reason="report 7 about a colleague"
+    )
+    session.flush()
+    seen = _audit(client, auth, net.admins["practice1"])
+    assert "moderation.author_revealed" not in {e["action"] for e in seen}
+    assert "report 7" not in str(seen)
+    everything = _audit(client, auth, net.superuser)
+    assert "moderation.author_revealed" in {e["action"] for e in everything}
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Jane  Smithson",
+        "**Jane** Smithson",
+        "Jane\nSmithson",
+        "Jane&nbsp;Smithson",
+        "JANE smithson",
+    ],
+)
+def test_redaction_finds_the_text_as_a_reader_sees_it(client, net, auth, post, written):
+    problem = post(net.members["practice1"], net.pcn1, body=f"Letters for {written} again.")
+    base = f"/api/v1/problems/{problem['id']}"
+    done = client.post(
+        f"{base}/redactions", json={"text": "Jane Smithson"}, headers=auth(net.admins["pcn1"])
+    )
+    assert done.status_code == 200 and done.get_json()["places"] >= 1
+    shown = client.get(base, headers=auth(net.members["practice2"])).get_json()
+    for field in ("body", "body_html", "excerpt"):
+        assert "smithson" not in shown[field].lower(), (field, shown[field])
+
+
+def test_redaction_reaches_tags_whose_lower_case_is_longer(client, net, auth, post):
+    problem = post(net.members["practice1"], net.pcn1, tags=["İstanbul"])
+    base = f"/api/v1/problems/{problem['id']}"
+    reader = auth(net.members["practice2"])
+    assert client.get("/api/v1/problems?tag=İstanbul", headers=reader).get_json()["items"]
+    done = client.post(
+        f"{base}/redactions", json={"text": "İstanbul"}, headers=auth(net.admins["pcn1"])
+    )
+    assert done.status_code == 200
+    assert client.get("/api/v1/problems?tag=İstanbul", headers=reader).get_json()["items"] == []
+    assert "stanbul" not in " ".join(client.get(base, headers=reader).get_json()["tags"])

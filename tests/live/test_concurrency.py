@@ -39,7 +39,7 @@ def _post_problem(live: LiveServer, token: str, board_id: int) -> tuple[int, str
 
 
 def _version(etag: str) -> int:
-    match = re.fullmatch(r'(?:W/)?"(\d+)-(\d+)"', etag)
+    match = re.fullmatch(r'(?:W/)?"(\d+)-(\d+)-[0-9a-f]+"', etag)
     assert match, f"unexpected ETag {etag!r}"
     return int(match.group(2))
 
@@ -248,6 +248,7 @@ def test_a_mixed_burst(live: LiveServer):
     author = net.members[0][0]
     author_token = live.token(author)
     problem_id, etag = _post_problem(live, author_token, net.federation.id)
+    original_title = _problem(live, author_token, problem_id).body["title"]
     commenters = [live.token(p) for p in net.members[0][1:]]
     signallers = [live.token(members[0]) for members in net.members[1:]]
 
@@ -290,7 +291,48 @@ def test_a_mixed_burst(live: LiveServer):
     comments, signals, edits, reads = (outcomes[i * k : (i + 1) * k] for i in range(4))
     live.expect(comments, {201: k})
     live.expect(signals, {201: k})
-    live.expect(edits, {200: 1, 412: k - 1})
+    # The ETag covers what GET shows (counts included): an edit that lands after a comment or
+    # a signal was made against a representation that has moved, so it is 412 too. At most one
+    # edit wins, and the title is the winner's or the original: no edit is lost or merged.
+    statuses = [o.status for o in edits]
+    assert set(statuses) <= {200, 412} and statuses.count(200) <= 1, describe(edits)
     live.expect(reads, {200: k})
     final = _problem(live, author_token, problem_id).body
     assert (final["comment_count"], final["affected_count"]) == (k, k + 1), describe(outcomes)
+    won = [o for o in edits if o.status == 200]
+    assert final["title"] == (won[0].body["title"] if won else original_title)
+
+
+def test_a_write_blocked_by_a_long_transaction_is_a_503_to_retry_not_a_500(live: LiveServer):
+    """Another transaction holds the problem (PostgreSQL: its row; SQLite: the write lock) for
+    longer than the API waits: the request answers 503 with Retry-After after the lock timeout,
+    well before gunicorn's 30 s worker timeout, and succeeds once the lock is gone."""
+    import time
+
+    import requests
+    from sqlalchemy import text
+
+    net = live.network(practices=1, members=1)
+    token = live.token(net.members[0][0])
+    problem_id, _etag = _post_problem(live, token, net.pcn.id)
+    url = f"{live.base_url}/api/v1/problems/{problem_id}/comments"
+    headers = {"Authorization": f"Bearer {token}"}
+    holder = live.session_factory()
+    try:
+        holder.execute(
+            text("UPDATE problem SET comment_count = comment_count WHERE id = :id"),
+            {"id": problem_id},
+        )
+        started = time.monotonic()
+        blocked = requests.post(url, json={"body": "Same here"}, headers=headers, timeout=60)
+        waited = time.monotonic() - started
+    finally:
+        holder.rollback()
+        holder.close()
+    assert blocked.status_code == 503, blocked.text
+    assert blocked.headers["Retry-After"] == "1"
+    assert blocked.json()["message"].startswith("The database is busy")
+    assert waited < 20, waited
+    assert live.count(Comment, Comment.problem_id == problem_id) == 0
+    after = requests.post(url, json={"body": "Same here"}, headers=headers, timeout=60)
+    assert after.status_code == 201, after.text
