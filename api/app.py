@@ -181,7 +181,7 @@ def create_app(
             resources={r"/api/*": {}, r"/oauth/*": {}, r"/.well-known/openid-configuration": {}},
             origins=list(cors_origins),
             allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
-            expose_headers=["ETag", "X-Request-ID", "WWW-Authenticate"],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "WWW-Authenticate"],
             max_age=600,
         )
     return app
