@@ -32,7 +32,7 @@ class JWKS(MethodView):
     @blp.doc(
         security=[],
         operationId="getJwks",
-        summary="The public keys that verify this issuer's access tokens (RFC 7517).",
+        summary="The public keys that verify this issuer's access and ID tokens (RFC 7517).",
     )
     @blp.response(200, JWKSetSchema)
     def get(self):
