@@ -104,6 +104,11 @@ class AffectedPractice(Base):
     """ "We have this too": one per practice and problem, enforced by the primary key."""
 
     __tablename__ = "affected_practice"
+    # "Has my practice said so?" for a page of problems (my_practice_affected): the planner
+    # reads a practice's signals once, by this index, rather than every signal there is.
+    __table_args__ = (
+        Index("ix_affected_practice_practice_id_problem_id", "practice_id", "problem_id"),
+    )
 
     problem_id: Mapped[int] = mapped_column(
         ForeignKey("problem.id", ondelete="CASCADE"), primary_key=True
