@@ -1,6 +1,14 @@
 """Fixtures shared by the HTTP tests."""
 
+import uuid
+
 import pytest
+
+from network.people.passwords import hash_password
+from network.signin import services as signin
+from network.uow import UnitOfWork
+from tests import factories
+from tests.api.test_signin_flow import PASSWORD, REDIRECT
 
 
 @pytest.fixture
@@ -14,3 +22,25 @@ def post(client, auth):
         return response.get_json()
 
     return _post
+
+
+@pytest.fixture
+def spa(session_factory):
+    """The single-page app's public client, committed (live servers use their own sessions)."""
+    with UnitOfWork(session_factory) as uow:
+        client, _ = signin.create_client(
+            uow, name="Commons SPA", redirect_uris=[REDIRECT], confidential=False
+        )
+        uow.commit()
+    return client.client_id
+
+
+@pytest.fixture
+def nurse(session):
+    """A person who signs in with PASSWORD."""
+    person = factories.person(
+        session, email=f"nurse.{uuid.uuid4().hex[:8]}@example.org", name="Nia Nurse"
+    )
+    person.password_hash = hash_password(PASSWORD)
+    session.flush()
+    return person

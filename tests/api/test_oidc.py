@@ -74,26 +74,6 @@ def live_settings(served):
     return served[1]
 
 
-@pytest.fixture
-def spa(session_factory):
-    with UnitOfWork(session_factory) as uow:
-        client, _ = signin.create_client(
-            uow, name="Commons SPA", redirect_uris=[REDIRECT], confidential=False
-        )
-        uow.commit()
-    return client.client_id
-
-
-@pytest.fixture
-def nurse(session):
-    person = factories.person(
-        session, email=f"nurse.{uuid.uuid4().hex[:8]}@example.org", name="Nia Nurse"
-    )
-    person.password_hash = hash_password(PASSWORD)
-    session.flush()
-    return person
-
-
 # --- a standard client, step by step --------------------------------------------------------
 
 

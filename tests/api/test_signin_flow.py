@@ -20,7 +20,6 @@ import requests
 from werkzeug.serving import make_server
 
 from api.app import create_app
-from network.people.passwords import hash_password
 from network.signin import services as signin
 from network.uow import UnitOfWork
 from tests import factories
@@ -50,26 +49,6 @@ def serving(settings, session_factory):
 def live(settings, session_factory):
     with serving(settings, session_factory) as base:
         yield base
-
-
-@pytest.fixture
-def spa(session_factory):
-    with UnitOfWork(session_factory) as uow:
-        client, _ = signin.create_client(
-            uow, name="Commons SPA", redirect_uris=[REDIRECT], confidential=False
-        )
-        uow.commit()
-    return client.client_id
-
-
-@pytest.fixture
-def nurse(session):
-    person = factories.person(
-        session, email=f"nurse.{uuid.uuid4().hex[:8]}@example.org", name="Nia Nurse"
-    )
-    person.password_hash = hash_password(PASSWORD)
-    session.flush()
-    return person
 
 
 def http_get(url, **kwargs):

@@ -51,6 +51,26 @@ def scratch_database_url(database_url, tmp_path):
         yield url
 
 
+def _federation_and_author(conn) -> None:
+    """Federation 1 and person 1, the board and author that data migrations' tests post as."""
+    conn.execute(
+        text(
+            "INSERT INTO organisation (id, kind, name, active, created_at, updated_at)"
+            " VALUES (1, 'federation', 'Federation A', :yes, CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP)"
+        ),
+        {"yes": True},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO person (id, email, name, staff_group, is_superuser, is_active,"
+            " created_at) VALUES (1, 'ana@example.org', 'Ana', 'gp', :no, :yes,"
+            " CURRENT_TIMESTAMP)"
+        ),
+        {"yes": True, "no": False},
+    )
+
+
 def test_0007_fills_in_the_excerpt_of_existing_problems(scratch_database_url):
     from network.db import make_engine
     from network.migrate import upgrade
@@ -66,22 +86,7 @@ def test_0007_fills_in_the_excerpt_of_existing_problems(scratch_database_url):
     engine = make_engine(scratch_database_url)
     try:
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO organisation (id, kind, name, active, created_at, updated_at)"
-                    " VALUES (1, 'federation', 'Federation A', :yes, CURRENT_TIMESTAMP,"
-                    " CURRENT_TIMESTAMP)"
-                ),
-                {"yes": True},
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO person (id, email, name, staff_group, is_superuser, is_active,"
-                    " created_at) VALUES (1, 'ana@example.org', 'Ana', 'gp', :no, :yes,"
-                    " CURRENT_TIMESTAMP)"
-                ),
-                {"yes": True, "no": False},
-            )
+            _federation_and_author(conn)
             conn.execute(
                 text(
                     "INSERT INTO problem (id, board_id, author_id, anonymity, title, body,"
@@ -309,22 +314,7 @@ def test_0011_renders_existing_excerpts_and_bodies_by_the_new_rules(scratch_data
 
     try:
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO organisation (id, kind, name, active, created_at, updated_at)"
-                    " VALUES (1, 'federation', 'Federation A', :yes, CURRENT_TIMESTAMP,"
-                    " CURRENT_TIMESTAMP)"
-                ),
-                {"yes": True},
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO person (id, email, name, staff_group, is_superuser, is_active,"
-                    " created_at) VALUES (1, 'ana@example.org', 'Ana', 'gp', :no, :yes,"
-                    " CURRENT_TIMESTAMP)"
-                ),
-                {"yes": True, "no": False},
-            )
+            _federation_and_author(conn)
             # As the old rules stored them: punctuation stripped, strikethrough and URLs lost.
             conn.execute(
                 text(
