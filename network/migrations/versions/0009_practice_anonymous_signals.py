@@ -49,6 +49,11 @@ def upgrade() -> None:
                 f"UPDATE content_version SET version = version + 1 WHERE id = 1; END"
             )
     op.execute(DROP_AUTHORS_SIGNALS)
+    if op.get_bind().dialect.name == 'postgresql':
+        # The deletions' deferred triggers (the content version) fire now: PostgreSQL refuses
+        # to alter or index a table with pending trigger events, and later migrations of the
+        # same upgrade do (0012).
+        op.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def downgrade() -> None:
@@ -60,6 +65,7 @@ def downgrade() -> None:
         "WHERE a.problem_id = p.id AND a.practice_id = p.author_practice_id)"
     )
     if op.get_bind().dialect.name == 'postgresql':
+        op.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending events where triggers go
         op.execute(f"DROP TRIGGER content_version_{TABLE} ON {TABLE}")
         op.execute(f"DROP TRIGGER content_version_{TABLE}_truncate ON {TABLE}")
     else:
