@@ -11,7 +11,7 @@ from api.blueprint import MAX_ID, Blueprint
 from api.context import principal, uow
 from api.schemas import In, Out, PageQuery, StrictInteger, UTCDateTime, page_of
 from api.spec import EXAMPLES, LOCATION_HEADER, location
-from network.activity.models import Anonymity
+from network.access import Anonymity
 from network.organisations.models import Organisation, OrganisationKind
 from network.problems import queries, services
 from network.problems.models import CommentKind, ProblemStatus

@@ -9,18 +9,28 @@ only where they belong, like everyone else.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
-from network.activity.models import Anonymity
+from network.errors import NotFound
 from network.organisations.models import Organisation, OrganisationKind
 from network.people.models import Membership, Person, Role
 
 # An organisation's id followed by its ancestors' ids, nearest first (the tree is at most 3 deep).
 Chain = Sequence[int]
+
+
+class Anonymity(enum.StrEnum):
+    """Who a post or an action shows: beside the shown-identity rule that applies it."""
+
+    none = "none"
+    person = "person"  # the author is hidden, their practice is shown
+    practice = "practice"  # both are hidden: "a practice in this network"
+
 
 # Built once: making aliases per request costs more than the queries that use them.
 _ORG = aliased(Organisation, name="org")
@@ -115,6 +125,22 @@ def chain_of(session: Session, organisation_id: int) -> list[int] | None:
     return None if row is None else [i for i in row if i is not None]
 
 
+def visible_chain(
+    session: Session,
+    principal: Principal,
+    organisation_id: int,
+    *,
+    what: str = "Organisation",
+    field: str | None = None,
+) -> list[int]:
+    """The chain of an organisation the principal may see, or NotFound (one that does not
+    exist and one they may not know of read the same)."""
+    chain = chain_of(session, organisation_id)
+    if chain is None or not can_see_organisation(principal, chain):
+        raise NotFound(f"{what} {organisation_id} not found.", field=field)
+    return chain
+
+
 def can_see_organisation(principal: Principal, chain: Chain) -> bool:
     """Organisations are reference data for everyone in their federation."""
     return principal.is_superuser or chain[-1] in principal.federations
@@ -145,6 +171,27 @@ def can_read_board(principal: Principal, organisation_id: int) -> bool:
 def can_post_on_board(principal: Principal, organisation_id: int) -> bool:
     """Posting on a board needs being able to read it, nothing more."""
     return can_read_board(principal, organisation_id)
+
+
+def can_moderate(session: Session, principal: Principal, board_id: int) -> bool:
+    """Administrators of a board who can also read it (a PCN's admins do not read, so do not
+    moderate, a practice's board unless they belong to that practice)."""
+    if not can_read_board(principal, board_id):
+        return False
+    chain = chain_of(session, board_id)
+    return chain is not None and can_administer(principal, chain)
+
+
+def acting_practice(session: Session, principal: Principal, board_id: int) -> int | None:
+    """The practice a person acts for on a board: the board itself when it is their practice,
+    else their practice under it, else their first practice (by id); None without one."""
+    practices = sorted(principal.practices)
+    if board_id in principal.practices:
+        return board_id
+    for practice_id in practices:
+        if board_id in (chain_of(session, practice_id) or []):
+            return practice_id
+    return practices[0] if practices else None
 
 
 def readable_board_ids(principal: Principal) -> frozenset[int]:

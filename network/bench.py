@@ -24,7 +24,8 @@ from time import perf_counter
 import orjson
 from sqlalchemy import Connection, Table, func, insert, select, text
 
-from network.activity.models import Activity, Anonymity
+from network.access import Anonymity
+from network.activity.models import Activity
 from network.errors import Conflict, Invalid
 from network.organisations.models import Organisation, OrganisationKind
 from network.people.models import Membership, Person, Role, StaffGroup

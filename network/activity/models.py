@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from network.access import Anonymity
 from network.db import Base, UTCDateTime, utcnow
-
-
-class Anonymity(enum.StrEnum):
-    none = "none"
-    person = "person"  # the author is hidden, their practice is shown
-    practice = "practice"  # both are hidden: "a practice in this network"
 
 
 class Activity(Base):

@@ -9,8 +9,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
 from network import access
-from network.access import Principal
-from network.activity.models import Activity, Anonymity
+from network.access import Anonymity, Principal
+from network.activity.models import Activity
 from network.organisations.models import Organisation
 from network.pagination import Page, newest_first, page_from_rows
 from network.people.models import Person

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from network import access
 from network.access import Principal
 from network.audit import services as audit
-from network.errors import Conflict, Forbidden, Invalid, NotFound
+from network.errors import Conflict, Forbidden, Invalid
 from network.organisations.models import PARENT_KINDS, Organisation, OrganisationKind
 from network.pagination import Page, decode_cursor, page_from_rows
 from network.text import clean_name
@@ -20,7 +20,7 @@ from network.uow import UnitOfWork
 
 def get(uow: UnitOfWork, principal: Principal, organisation_id: int) -> Organisation:
     """An organisation the principal may see, or NotFound."""
-    _visible_chain(uow, principal, organisation_id)
+    access.visible_chain(uow.session, principal, organisation_id)
     return uow.session.get_one(Organisation, organisation_id)
 
 
@@ -118,7 +118,7 @@ def create(
     else:
         if parent_id is None:
             raise Invalid(f"A {kind.value} needs a parent_id.", field="parent_id")
-        parent_chain = _visible_chain(uow, principal, parent_id, field="parent_id")
+        parent_chain = access.visible_chain(uow.session, principal, parent_id, field="parent_id")
     if not access.can_create_organisation(principal, kind, parent_chain):
         raise Forbidden(
             "Only superusers create federations."
@@ -148,7 +148,7 @@ def update(
     uow: UnitOfWork, principal: Principal, organisation_id: int, **changes: object
 ) -> Organisation:
     """Change an organisation's name, ODS code, parent or active flag (its administrators)."""
-    chain = _visible_chain(uow, principal, organisation_id)
+    chain = access.visible_chain(uow.session, principal, organisation_id)
     if not access.can_administer(principal, chain):
         raise Forbidden("Only the organisation's administrators may change it.")
     organisation = uow.session.get_one(Organisation, organisation_id)
@@ -188,7 +188,7 @@ def _check_move(
         raise Invalid(
             "Only PCNs and practices move, and they always have a parent.", field="parent_id"
         )
-    new_chain = _visible_chain(uow, principal, parent_id, field="parent_id")
+    new_chain = access.visible_chain(uow.session, principal, parent_id, field="parent_id")
     if not access.can_administer(principal, new_chain):
         raise Forbidden("Moving an organisation needs administration of its new parent too.")
     _check_parent_kind(uow, organisation.kind, parent_id)
@@ -202,15 +202,6 @@ def _check_parent_kind(uow: UnitOfWork, kind: OrganisationKind, parent_id: int) 
             f"A {kind.value}'s parent must be a {' or a '.join(k.value for k in allowed)}.",
             field="parent_id",
         )
-
-
-def _visible_chain(
-    uow: UnitOfWork, principal: Principal, organisation_id: int, *, field: str | None = None
-) -> list[int]:
-    chain = access.chain_of(uow.session, organisation_id)
-    if chain is None or not access.can_see_organisation(principal, chain):
-        raise NotFound(f"Organisation {organisation_id} not found.", field=field)
-    return chain
 
 
 def _clean_code(code: str | None) -> str | None:

@@ -114,7 +114,7 @@ def list_members(
     cursor: str | None = None,
 ) -> Page[MemberView]:
     """An organisation's members, by name (its own members and its administrators may look)."""
-    chain = _chain_for_members(uow, principal, organisation_id)
+    chain = access.visible_chain(uow.session, principal, organisation_id)
     if not access.can_list_members(principal, chain):
         raise Forbidden("Only the organisation's members and administrators may list its members.")
     stmt = (
@@ -170,7 +170,7 @@ def add_member(
 
     Idempotent for the same email: an existing membership is returned unchanged.
     """
-    chain = _chain_for_members(uow, principal, organisation_id)
+    chain = access.visible_chain(uow.session, principal, organisation_id)
     _require_admin(principal, chain)
     email = normalise_email(email)
     person = find_by_email(uow, email)
@@ -286,7 +286,7 @@ def deactivate(uow: UnitOfWork, email: str, *, actor_label: str = "operator") ->
 def _membership_to_manage(
     uow: UnitOfWork, principal: Principal, organisation_id: int, person_id: int
 ) -> Membership:
-    chain = _chain_for_members(uow, principal, organisation_id)
+    chain = access.visible_chain(uow.session, principal, organisation_id)
     _require_admin(principal, chain)
     membership = _membership(uow, organisation_id, person_id)
     if membership is None:
@@ -300,13 +300,6 @@ def _membership(uow: UnitOfWork, organisation_id: int, person_id: int) -> Member
         .options(joinedload(Membership.person))
         .where(Membership.organisation_id == organisation_id, Membership.person_id == person_id)
     )
-
-
-def _chain_for_members(uow: UnitOfWork, principal: Principal, organisation_id: int) -> list[int]:
-    chain = access.chain_of(uow.session, organisation_id)
-    if chain is None or not access.can_see_organisation(principal, chain):
-        raise NotFound(f"Organisation {organisation_id} not found.")
-    return chain
 
 
 def _require_admin(principal: Principal, chain: list[int]) -> None:

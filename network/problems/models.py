@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from network import safety
-from network.activity.models import Anonymity
+from network.access import Anonymity
 from network.db import Base, UTCDateTime, utcnow
 
 

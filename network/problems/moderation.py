@@ -67,9 +67,8 @@ def get_reports(
     cursor: str | None = None,
 ) -> Page[Report]:
     """Reports on the boards the principal moderates, newest first."""
-    boards = [
-        b for b in access.readable_board_ids(principal) if queries.can_moderate(uow, principal, b)
-    ]
+    readable = access.readable_board_ids(principal)
+    boards = [b for b in readable if access.can_moderate(uow.session, principal, b)]
     if organisation_id is not None:
         if organisation_id not in boards:
             raise Forbidden("Only the board's administrators see its reports.")
@@ -220,7 +219,7 @@ def _comment_of(uow: UnitOfWork, problem: Problem, comment_id: int) -> Comment:
 
 
 def _require_moderator(uow: UnitOfWork, principal: Principal, board_id: int) -> None:
-    if not queries.can_moderate(uow, principal, board_id):
+    if not access.can_moderate(uow.session, principal, board_id):
         raise Forbidden("Only the board's administrators moderate it.")
 
 

@@ -102,19 +102,10 @@ def get(uow: UnitOfWork, principal: Principal, problem_id: int) -> ProblemView:
     if row is None:
         raise NotFound(f"Problem {problem_id} not found.")
     view = _view(principal, row)
-    moderator = can_moderate(uow, principal, view.problem.board_id)
+    moderator = access.can_moderate(uow.session, principal, view.problem.board_id)
     if view.problem.hidden and not moderator:
         raise NotFound(f"Problem {problem_id} not found.")
     return dataclasses.replace(view, can_edit=view.can_edit or moderator)
-
-
-def can_moderate(uow: UnitOfWork, principal: Principal, board_id: int) -> bool:
-    """Administrators of a board who can also read it (a PCN's admins do not read, so do not
-    moderate, a practice's board unless they belong to that practice)."""
-    if not access.can_read_board(principal, board_id):
-        return False
-    chain = access.chain_of(uow.session, board_id)
-    return chain is not None and access.can_administer(principal, chain)
 
 
 def _text(column, name: str | None = None):

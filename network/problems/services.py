@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_
 from sqlalchemy import update as sql_update
 
 from network import access, preconditions
-from network.access import Principal
+from network.access import Anonymity, Principal
 from network.activity import services as activity
-from network.activity.models import Anonymity
 from network.db import insert_or_get, utcnow
 from network.errors import (
     Conflict,
@@ -16,8 +15,6 @@ from network.errors import (
     Invalid,
     NotFound,
 )
-from network.organisations.models import Organisation, OrganisationKind
-from network.people.models import Membership
 from network.preconditions import IfMatch, bump_version
 from network.problems import queries
 from network.problems.models import (
@@ -32,32 +29,6 @@ from network.problems.models import (
 from network.safety import refuse_nhs_numbers, render_markdown
 from network.text import clean_name
 from network.uow import UnitOfWork
-
-
-def practice_of(uow: UnitOfWork, principal: Principal, board_id: int) -> int | None:
-    """The practice a person acts for on a board: the board itself when it is their practice,
-    else their practice under it (the first, by id)."""
-    practices = (
-        uow.session.execute(
-            select(Organisation.id)
-            .join(Membership, Membership.organisation_id == Organisation.id)
-            .where(
-                Membership.person_id == principal.person_id,
-                Organisation.kind == OrganisationKind.practice,
-            )
-            .order_by(Organisation.id)
-        )
-        .scalars()
-        .all()
-    )
-    if board_id in practices:
-        return board_id
-    for practice_id in practices:
-        chain = access.chain_of(uow.session, practice_id) or []
-        if board_id in chain:
-            return practice_id
-    return practices[0] if practices else None
-
 
 TAG_LENGTH = 40  # ProblemTag.tag
 
@@ -94,15 +65,13 @@ def create(
 ) -> Problem:
     """Post a problem on a board the principal reads; their practice counts as affected."""
     anonymity = Anonymity(anonymity)
-    chain = access.chain_of(uow.session, board_id)
-    if chain is None or not access.can_see_organisation(principal, chain):
-        raise NotFound(f"Board {board_id} not found.", field="board_id")
+    access.visible_chain(uow.session, principal, board_id, what="Board", field="board_id")
     if not access.can_post_on_board(principal, board_id):
         raise Forbidden("You can only post on the boards of organisations you belong to.")
     title = clean_name(title, field="title")
     tags = tags_of(tags)
     refuse_nhs_numbers([("title", title), ("body", body), ("tags", " ".join(tags))])
-    practice_id = practice_of(uow, principal, board_id)
+    practice_id = access.acting_practice(uow.session, principal, board_id)
     if anonymity is Anonymity.practice and practice_id is None:
         anonymity = Anonymity.person  # there is no practice to hide
     now = utcnow()
@@ -200,7 +169,7 @@ def delete_problem(
     `if_match` (If-Match, optional here), only while it is still that version."""
     view = queries.get(uow, principal, problem_id)
     problem = view.problem
-    moderator = queries.can_moderate(uow, principal, problem.board_id)
+    moderator = access.can_moderate(uow.session, principal, problem.board_id)
     if not moderator:
         if problem.author_id != principal.person_id:
             raise Forbidden("Only the author and the board's administrators may delete it.")
@@ -229,7 +198,7 @@ def signal_affected(
     """ "We have this too" for the principal's practice: idempotent, one per practice, safe
     under concurrent requests (the primary key decides). Returns (signal, created)."""
     problem = queries.get(uow, principal, problem_id).problem
-    practice_id = practice_of(uow, principal, problem.board_id)
+    practice_id = access.acting_practice(uow.session, principal, problem.board_id)
     if practice_id is None:
         raise Forbidden("Only people of a practice can say their practice has this too.")
     refuse_nhs_numbers([("note", note)])
@@ -283,7 +252,7 @@ def _add_to_count(
 
 def withdraw_affected(uow: UnitOfWork, principal: Principal, problem_id: int) -> None:
     problem = queries.get(uow, principal, problem_id).problem
-    practice_id = practice_of(uow, principal, problem.board_id)
+    practice_id = access.acting_practice(uow.session, principal, problem.board_id)
     shown = problem.anonymity is not Anonymity.practice
     if shown and practice_id is not None and practice_id == problem.author_practice_id:
         # Only where the post shows the practice: a hidden one has no signal to withdraw.
@@ -324,7 +293,7 @@ def add_comment(
     if not body.strip():
         raise Invalid("The comment must not be blank.", field="body")
     refuse_nhs_numbers([("body", body)])
-    practice_id = practice_of(uow, principal, problem.board_id)
+    practice_id = access.acting_practice(uow.session, principal, problem.board_id)
     if anonymity is Anonymity.practice and practice_id is None:
         anonymity = Anonymity.person
     comment = Comment(
@@ -414,7 +383,7 @@ def _activity(
         practice_id = (
             problem.author_practice_id
             if by_author
-            else practice_of(uow, principal, problem.board_id)
+            else access.acting_practice(uow.session, principal, problem.board_id)
         )
     activity.record(
         uow,

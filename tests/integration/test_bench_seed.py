@@ -6,7 +6,7 @@ import re
 from sqlalchemy import func, select
 
 from api.cli import main
-from network.activity.models import Anonymity
+from network.access import Anonymity
 from network.organisations.models import Organisation
 from network.people.models import Membership, Person
 from network.problems.models import AffectedPractice, Comment, Problem, ProblemTag
