@@ -35,7 +35,13 @@ def bump_version(session: Session, row: Any, if_match: IfMatch = ANY_VERSION) ->
     """Raise the row's `version` by one, in one UPDATE that also checks it is still one the
     caller named. A read-then-compare would let two requests that read the same version both
     win; with the check in the UPDATE, the second waits for the first's row lock (PostgreSQL)
-    or write lock (SQLite), then finds the version moved and changes nothing: 412."""
+    or write lock (SQLite), then finds the version moved and changes nothing: 412.
+
+    Call it before changing the row: it holds the row from then on, and forgets what was read
+    of it before, so what the change reads next is what the transaction it waited for
+    committed, never an older copy that would write that transaction's change away."""
+    if row in session.dirty:
+        raise RuntimeError("bump_version before changing the row, not after")
     model = type(row)
     stmt = update(model).where(model.id == row.id)
     if not if_match.any_version:
@@ -48,4 +54,4 @@ def bump_version(session: Session, row: Any, if_match: IfMatch = ANY_VERSION) ->
             f"The {model.__tablename__.replace('_', ' ')} changed since you read it; "
             "reload and try again."
         )
-    session.expire(row, ["version"])
+    session.expire(row)

@@ -109,8 +109,8 @@ def set_hidden(uow: UnitOfWork, principal: Principal, problem_id: int, hidden: b
     """Hide a problem from everyone but the board's moderators, or show it again."""
     problem = queries.get(uow, principal, problem_id).problem
     _require_moderator(uow, principal, problem.board_id)
-    problem.hidden = hidden
     bump_version(uow.session, problem)
+    problem.hidden = hidden
     audit.record_by(
         uow,
         principal,
@@ -143,6 +143,8 @@ def redact(
     if pattern.search(replacement):
         raise Invalid("The replacement must not contain the text.", field="replacement")
     refuse_nhs_numbers([("replacement", replacement)])
+    # Held from here: an edit committed meanwhile is read, and redacted, not written away.
+    bump_version(uow.session, problem)
 
     def scrub(value: str) -> str:
         return pattern.sub(lambda _match: replacement, value)
@@ -181,7 +183,6 @@ def redact(
         if pattern.search(row.reason):
             row.reason = scrub(row.reason)
             changed += 1
-    bump_version(uow.session, problem)
     audit.record_by(
         uow,
         principal,

@@ -170,12 +170,12 @@ def delete_problem(
     view = queries.get(uow, principal, problem_id)
     problem = view.problem
     moderator = access.can_moderate(uow.session, principal, problem.board_id)
-    if not moderator:
-        if problem.author_id != principal.person_id:
-            raise Forbidden("Only the author and the board's administrators may delete it.")
-        if problem.comment_count:
-            raise Conflict("It has comments now: ask the board's administrators to remove it.")
+    if not moderator and problem.author_id != principal.person_id:
+        raise Forbidden("Only the author and the board's administrators may delete it.")
     bump_version(uow.session, problem, if_match or preconditions.ANY_VERSION)
+    # Counted once the problem is held: a comment committed meanwhile is seen.
+    if not moderator and problem.comment_count:
+        raise Conflict("It has comments now: ask the board's administrators to remove it.")
     # Only if no simultaneous request removed it meanwhile (it held the row until it committed).
     removed = uow.session.execute(
         sql_update(Problem)

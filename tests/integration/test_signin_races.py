@@ -88,21 +88,6 @@ def test_two_exchanges_of_one_refresh_token_at_once_make_one_winner(uow, session
     assert session.get(RefreshToken, new.id).revoked_at is not None
 
 
-@pytest.fixture
-def committed_database_url(database_url):
-    """A migrated PostgreSQL database of its own, where two connections see each other's
-    commits (the shared test database runs each test in a transaction that never commits)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: set TEST_DATABASE_URL")
-    from sqlalchemy.engine import make_url
-
-    from network.migrate import upgrade
-
-    with factories.fresh_database(database_url, f"{make_url(database_url).database}_races") as url:
-        upgrade(url)
-        yield url
-
-
 def test_two_simultaneous_exchanges_of_one_code_on_postgresql(committed_database_url):
     """Two transactions claim the same code at once: the second waits on the first's row lock,
     finds the code used when the first commits, and revokes the token the first issued."""
