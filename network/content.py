@@ -62,8 +62,10 @@ def read_version_outside_transaction(engine: Engine) -> int:
     all remembered then opens no transaction at all (no BEGIN, no COMMIT: one round trip)."""
     pooled = engine.raw_connection()
     try:
-        driver = pooled.driver_connection
         if engine.dialect.name == "postgresql":
+            driver = pooled.driver_connection
+            if driver is None:  # only once the pool has invalidated it, never on checkout
+                raise RuntimeError("a pooled connection just checked out has no driver connection")
             driver.autocommit = True  # a single statement is its own transaction
             try:
                 return driver.execute(_VERSION_SQL).fetchone()[0]

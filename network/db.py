@@ -6,13 +6,14 @@ import time
 import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import orjson
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
 
 T = TypeVar("T")
@@ -197,3 +198,8 @@ def load_models() -> None:
     from network.people import models as _people  # noqa: F401
     from network.problems import models as _problems  # noqa: F401
     from network.signin import models as _signin  # noqa: F401
+
+
+def changed_rows(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the session's transaction; how many rows it changed."""
+    return cast(CursorResult[Any], session.execute(statement)).rowcount

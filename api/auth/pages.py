@@ -21,7 +21,7 @@ from network import seed
 from network.config import Settings
 from network.errors import Invalid, NotFound
 from network.people.models import Person
-from network.signin import services as signin
+from network.signin import passwords as signin
 from network.signin.models import AccountLinkPurpose
 from network.uow import Job
 

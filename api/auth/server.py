@@ -29,6 +29,7 @@ from api.auth.protect import Protector
 from api.auth.tokens import ACCESS_TOKEN_MINUTES, mint_access_token
 from api.context import commons, uow
 from network.people.models import Person
+from network.signin import authorization_codes, passwords, refresh_tokens
 from network.signin import services as signin
 from network.signin.models import AuthorizationCode, OAuthClient, RefreshToken
 
@@ -167,7 +168,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code, request):
         payload = request.payload.data
-        signin.save_authorization_code(
+        authorization_codes.save_authorization_code(
             uow(),
             code=code,
             client_id=request.client.get_client_id(),
@@ -182,7 +183,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def query_authorization_code(self, code, client):
         # Marked used as it is read (one exchange each); a used code presented again revokes
         # the tokens issued from it, which the token endpoint commits although it refuses.
-        row = signin.claim_authorization_code(uow(), code, client.get_client_id())
+        row = authorization_codes.claim_authorization_code(uow(), code, client.get_client_id())
         return Code(row) if row else None
 
     def delete_authorization_code(self, authorization_code):
@@ -200,14 +201,14 @@ class RefreshGrant(grants.RefreshTokenGrant):
 
     def authenticate_refresh_token(self, refresh_token):
         client_id = self.request.client.get_client_id()
-        row = signin.usable_refresh_token(uow(), refresh_token, client_id)
+        row = refresh_tokens.usable_refresh_token(uow(), refresh_token, client_id)
         return Refresh(row) if row else None
 
     def authenticate_user(self, refresh_token):
         return uow().session.get(Person, refresh_token.row.person_id)
 
     def revoke_old_credential(self, refresh_token):
-        if not signin.rotate(uow(), refresh_token.row):
+        if not refresh_tokens.rotate(uow(), refresh_token.row):
             # Exchanged by a simultaneous request: a reuse. The family, the token just made
             # included, is revoked, and the endpoint commits that.
             raise InvalidGrantError("The refresh token has already been used.")
@@ -230,7 +231,7 @@ def user_info(person: Person, scope: str) -> UserInfo:
         claims["name"] = person.name
     if "email" in granted:
         claims["email"] = person.email
-        claims["email_verified"] = signin.email_verified(uow(), person)
+        claims["email_verified"] = passwords.email_verified(uow(), person)
     return claims.filter(scope)
 
 
@@ -301,12 +302,12 @@ class Revocation(RevocationEndpoint):
     def query_token(self, token_string, token_type_hint):
         if token_type_hint == "access_token":  # noqa: S105 - a hint name, not a secret
             return None  # JWTs cannot be recalled; they expire within 15 minutes
-        row = signin.find_refresh_token(uow(), token_string)
+        row = refresh_tokens.find_refresh_token(uow(), token_string)
         return Refresh(row) if row else None
 
     def revoke_token(self, token, request):
         # Revoking one refresh token ends the whole sign-in it belongs to.
-        signin.revoke(uow(), token.row)
+        refresh_tokens.revoke(uow(), token.row)
 
 
 class Bearer:
@@ -422,7 +423,7 @@ def _save_token(token, request):
         family_id, auth_time = code.row.family_id, code.row.auth_time
     else:
         family_id, auth_time = None, None
-    signin.save_refresh_token(
+    refresh_tokens.save_refresh_token(
         uow(),
         token=refresh,
         client_id=request.client.get_client_id(),

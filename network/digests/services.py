@@ -25,6 +25,7 @@ def get_preference(uow: UnitOfWork, principal: Principal) -> Preference:
     """The principal's stored preference, or the defaults when they have not chosen."""
     stored = uow.session.get(DigestPreference, principal.person_id)
     if stored is None:
+        # DEFAULT_PREFERENCE is a plain dict (its values typed `object`) keyed by these fields.
         return Preference(**DEFAULT_PREFERENCE)  # type: ignore[arg-type]
     return Preference(
         frequency=stored.frequency,
@@ -51,8 +52,10 @@ def set_preference(
     if not 0 <= hour <= 23:
         raise Invalid("hour is 0 to 23.", field="hour")
     _check_timezone(timezone)
-    stored = uow.session.get(DigestPreference, principal.person_id)
-    if stored is None:
+    existing = uow.session.get(DigestPreference, principal.person_id)
+    if existing is not None:
+        stored = existing
+    else:
         stored, _ = insert_or_get(
             uow.session,
             DigestPreference(person_id=principal.person_id, **DEFAULT_PREFERENCE),

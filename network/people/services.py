@@ -11,14 +11,14 @@ from sqlalchemy.orm import contains_eager, joinedload
 from network import access
 from network.access import Principal
 from network.audit import services as audit
-from network.db import insert_or_get
+from network.db import changed_rows, insert_or_get
 from network.errors import Conflict, Forbidden, Invalid, NotFound
 from network.organisations.models import Organisation
 from network.pagination import Page, decode_cursor, page_from_rows
 from network.people.models import Membership, Person, Role, StaffGroup
 from network.people.passwords import hash_password
-from network.signin import services as signin
 from network.signin.models import ExternalIdentity
+from network.signin.refresh_tokens import revoke_sessions
 from network.text import clean_name
 from network.uow import Job, UnitOfWork
 
@@ -100,7 +100,7 @@ def update_profile(uow: UnitOfWork, principal: Principal, **changes: object) -> 
     if "name" in changes:
         person.name = clean_name(str(changes["name"]))
     if "staff_group" in changes:
-        person.staff_group = StaffGroup(changes["staff_group"])
+        person.staff_group = StaffGroup(str(changes["staff_group"]))
     uow.session.flush()
     return person
 
@@ -173,8 +173,10 @@ def add_member(
     chain = access.visible_chain(uow.session, principal, organisation_id)
     _require_admin(principal, chain)
     email = normalise_email(email)
-    person = find_by_email(uow, email)
-    if person is None:
+    known = find_by_email(uow, email)
+    if known is not None:
+        person = known
+    else:
         # The same email invited twice at once, here or elsewhere: one person either way.
         person, _ = insert_or_get(
             uow.session,
@@ -185,9 +187,9 @@ def add_member(
             ),
             lambda: find_by_email(uow, email),
         )
-    membership = _membership(uow, organisation_id, person.id)
-    if membership is not None:
-        return membership, False
+    existing = _membership(uow, organisation_id, person.id)
+    if existing is not None:
+        return existing, False
     membership, created = insert_or_get(
         uow.session,
         Membership(person_id=person.id, organisation_id=organisation_id, role=role),
@@ -237,12 +239,12 @@ def remove_member(
 ) -> None:
     """End a membership (the organisation's administrators)."""
     membership = _membership_to_manage(uow, principal, organisation_id, person_id)
-    removed = uow.session.execute(
-        delete(Membership).where(
-            Membership.organisation_id == organisation_id, Membership.person_id == person_id
-        ),
-        execution_options={"synchronize_session": False},
-    ).rowcount
+    removed = changed_rows(
+        uow.session,
+        delete(Membership)
+        .where(Membership.organisation_id == organisation_id, Membership.person_id == person_id)
+        .execution_options(synchronize_session=False),
+    )
     if not removed:  # removed by a simultaneous request
         raise NotFound(f"Person {person_id} is not a member of organisation {organisation_id}.")
     uow.session.expunge(membership)
@@ -260,7 +262,7 @@ def remove_member(
     )
     if remaining is None:
         # Someone who belongs nowhere any more is signed out everywhere, at once.
-        signin.revoke_sessions(uow, person_id)
+        revoke_sessions(uow, person_id)
 
 
 def deactivate(uow: UnitOfWork, email: str, *, actor_label: str = "operator") -> Person:
@@ -269,7 +271,7 @@ def deactivate(uow: UnitOfWork, email: str, *, actor_label: str = "operator") ->
     if person is None:
         raise NotFound(f"No person with email {email}.")
     person.is_active = False
-    signin.revoke_sessions(uow, person.id)
+    revoke_sessions(uow, person.id)
     uow.session.flush()
     audit.record(
         uow,

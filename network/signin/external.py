@@ -33,32 +33,30 @@ def person_for(uow: UnitOfWork, claims: ExternalClaims) -> Person:
     """The person these verified claims belong to, linking them on first sight."""
     link = _link_of(uow, claims)
     if link is not None:
-        person = uow.session.get_one(Person, link.person_id)
-        if not person.is_active:
+        linked = uow.session.get_one(Person, link.person_id)
+        if not linked.is_active:
             raise NotInvited("This account has been deactivated.")
         link.last_seen_at = utcnow()
         if claims.roles != link.roles:
             link.roles = claims.roles
-        return person
+        return linked
     email = (claims.email or "").strip().lower()
-    person = None
+    person: Person | None = None
     if email and claims.email_verified:
         person = uow.session.scalar(select(Person).where(Person.email == email))
-    invited = (
-        person is not None
-        and person.is_active
-        and uow.session.scalar(
+    if (
+        person is None
+        or not person.is_active
+        or uow.session.scalar(
             select(Membership.organisation_id).where(Membership.person_id == person.id).limit(1)
         )
-        is not None
-    )
-    if not invited:
+        is None
+    ):
         raise NotInvited(
             "You have not been invited to Commons: ask an administrator of your practice or PCN "
             "to invite the email address your NHS account uses."
         )
-    assert person is not None
-    link, created = insert_or_get(
+    identity, created = insert_or_get(
         uow.session,
         ExternalIdentity(
             person_id=person.id,
@@ -70,7 +68,7 @@ def person_for(uow: UnitOfWork, claims: ExternalClaims) -> Person:
         lambda: _link_of(uow, claims),
     )
     if not created:  # the same first sign-in, twice at once: linked by the other request
-        return uow.session.get_one(Person, link.person_id)
+        return uow.session.get_one(Person, identity.person_id)
     audit.record(
         uow,
         "signin.external_linked",

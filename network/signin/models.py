@@ -4,12 +4,18 @@ the single-use links that let a person set their password."""
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from network.db import Base, UTCDateTime, utcnow
+
+
+def digest(token: str) -> str:
+    """What is stored of a secret token (`code_hash`, `token_hash`): its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class OAuthClient(Base):

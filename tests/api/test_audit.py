@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from network.audit.models import AuditEntry
-from network.signin import services as signin
+from network.signin import passwords as signin
 from network.uow import Origin, UnitOfWork
 from tests import factories
 

@@ -29,8 +29,14 @@ from api.app import create_app
 from network import seed
 from network.audit.models import AuditEntry
 from network.people.passwords import hash_password
+from network.signin import authorization_codes, passwords
 from network.signin import services as signin
-from network.signin.models import AccountLinkPurpose, AuthorizationCode, RefreshToken
+from network.signin.models import (
+    AccountLinkPurpose,
+    AuthorizationCode,
+    RefreshToken,
+    digest,
+)
 from network.uow import UnitOfWork
 from tests import factories
 from tests.api.test_signin_flow import PASSWORD, REDIRECT, TIMEOUT, http_get, http_post, pkce
@@ -243,8 +249,8 @@ def test_without_openid_there_is_no_id_token_and_no_userinfo(live, spa, nurse):
 
 
 def test_an_address_proven_by_an_emailed_link_is_verified(live, spa, nurse, session):
-    token = signin.issue_link(UnitOfWork(lambda: session), nurse, AccountLinkPurpose.invitation)
-    signin.redeem_link(UnitOfWork(lambda: session), token, "a new and unguessable passphrase")
+    token = passwords.issue_link(UnitOfWork(lambda: session), nurse, AccountLinkPurpose.invitation)
+    passwords.redeem_link(UnitOfWork(lambda: session), token, "a new and unguessable passphrase")
     session.flush()
     client = Client(live, spa)
     code, verifier, nonce = client.authorize(nurse.email, "a new and unguessable passphrase")
@@ -292,7 +298,7 @@ def test_a_replayed_code_is_refused_and_revokes_the_tokens_issued_from_it(
 
     session.expire_all()
     row = session.scalar(
-        select(AuthorizationCode).where(AuthorizationCode.code_hash == signin.digest(code))
+        select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code))
     )
     assert row.used_at is not None, "a used code is remembered, not deleted"
     family = session.scalars(select(RefreshToken).where(RefreshToken.family_id == row.family_id))
@@ -334,7 +340,7 @@ def test_expired_codes_are_purged_when_a_new_one_is_saved(session, spa, nurse):
     uow = UnitOfWork(lambda: session)
 
     def save(code: str) -> None:
-        signin.save_authorization_code(
+        authorization_codes.save_authorization_code(
             uow,
             code=code,
             client_id=spa,
@@ -349,15 +355,15 @@ def test_expired_codes_are_purged_when_a_new_one_is_saved(session, spa, nurse):
     save("old")
     save("recent")
     old = session.scalar(
-        select(AuthorizationCode).where(AuthorizationCode.code_hash == signin.digest("old"))
+        select(AuthorizationCode).where(AuthorizationCode.code_hash == digest("old"))
     )
-    old.expires_at -= signin.CODE_MEMORY + signin.CODE_MEMORY / 24
-    assert signin.claim_authorization_code(uow, "recent", spa) is not None
+    old.expires_at -= authorization_codes.CODE_MEMORY + authorization_codes.CODE_MEMORY / 24
+    assert authorization_codes.claim_authorization_code(uow, "recent", spa) is not None
     session.flush()
     save("new")
     left = set(session.scalars(select(AuthorizationCode.code_hash)))
-    assert signin.digest("old") not in left
-    assert {signin.digest("recent"), signin.digest("new")} <= left
+    assert digest("old") not in left
+    assert {digest("recent"), digest("new")} <= left
 
 
 # --- refusals ---------------------------------------------------------------------------------
@@ -618,8 +624,8 @@ def test_a_demo_network_seeded_before_demo_passwords_gets_them(session, session_
         uow.commit()
     session.expire_all()
     with UnitOfWork(lambda: session) as uow:
-        assert signin.authenticate(uow, people[1].email, seed.DEMO_PASSWORD).id == people[1].id
-        assert signin.authenticate(uow, chosen.email, PASSWORD).id == chosen.id
+        assert passwords.authenticate(uow, people[1].email, seed.DEMO_PASSWORD).id == people[1].id
+        assert passwords.authenticate(uow, chosen.email, PASSWORD).id == chosen.id
 
 
 def test_the_demo_password_is_printed_by_make_run_and_documented():

@@ -11,6 +11,7 @@ from api.cli import main
 from network.db import utcnow
 from network.errors import Invalid, NotFound
 from network.people import services as people
+from network.signin import passwords, refresh_tokens
 from network.signin import services as signin
 from network.signin.models import AccountLink, AccountLinkPurpose, RefreshToken
 from network.uow import UnitOfWork
@@ -27,28 +28,28 @@ def uow(session):
 
 def test_a_link_sets_the_password_once(uow):
     person = factories.person(uow.session, name="Ana Gomez")
-    token = signin.issue_link(uow, person, AccountLinkPurpose.invitation)
-    signin.redeem_link(uow, token, STRONG)
-    assert signin.authenticate(uow, person.email, STRONG).id == person.id
+    token = passwords.issue_link(uow, person, AccountLinkPurpose.invitation)
+    passwords.redeem_link(uow, token, STRONG)
+    assert passwords.authenticate(uow, person.email, STRONG).id == person.id
     with pytest.raises(NotFound):
-        signin.redeem_link(uow, token, "another long passphrase here")
+        passwords.redeem_link(uow, token, "another long passphrase here")
 
 
 def test_a_newer_link_voids_the_older_one(uow):
     person = factories.person(uow.session)
-    old = signin.issue_link(uow, person, AccountLinkPurpose.password_reset)
-    signin.issue_link(uow, person, AccountLinkPurpose.password_reset)
+    old = passwords.issue_link(uow, person, AccountLinkPurpose.password_reset)
+    passwords.issue_link(uow, person, AccountLinkPurpose.password_reset)
     with pytest.raises(NotFound):
-        signin.open_link(uow, old)
+        passwords.open_link(uow, old)
 
 
 def test_an_expired_link_does_not_work(uow):
     person = factories.person(uow.session)
-    token = signin.issue_link(uow, person, AccountLinkPurpose.password_reset)
+    token = passwords.issue_link(uow, person, AccountLinkPurpose.password_reset)
     link = uow.session.scalar(select(AccountLink).where(AccountLink.person_id == person.id))
     link.expires_at = utcnow() - timedelta(seconds=1)
     with pytest.raises(NotFound):
-        signin.open_link(uow, token)
+        passwords.open_link(uow, token)
 
 
 @pytest.mark.parametrize(
@@ -58,12 +59,12 @@ def test_an_expired_link_does_not_work(uow):
 def test_short_common_or_guessable_passwords_are_refused(uow, password):
     person = factories.person(uow.session, name="Ana Gomez", email="ana.gomez@example.org")
     with pytest.raises(Invalid) as refused:
-        signin.check_password_strength(password, person)
+        passwords.check_password_strength(password, person)
     assert refused.value.field == "password"
 
 
 def test_a_strong_passphrase_is_accepted(uow):
-    signin.check_password_strength(STRONG, factories.person(uow.session))
+    passwords.check_password_strength(STRONG, factories.person(uow.session))
 
 
 def _refresh_tokens(uow, person):
@@ -71,7 +72,7 @@ def _refresh_tokens(uow, person):
         uow, name="SPA", redirect_uris=["https://spa.example/cb"], confidential=False
     )
     return [
-        signin.save_refresh_token(
+        refresh_tokens.save_refresh_token(
             uow,
             token=f"t{i}-{person.id}",
             client_id=client.client_id,
@@ -104,24 +105,26 @@ def test_deactivating_revokes_refresh_tokens_and_refuses_sign_in(uow):
     tokens = _refresh_tokens(uow, person)
     people.deactivate(uow, person.email)
     assert all(uow.session.get(RefreshToken, t.id).revoked_at is not None for t in tokens)
-    with pytest.raises(signin.SignInFailed):
-        signin.authenticate(uow, person.email, STRONG)
+    with pytest.raises(passwords.SignInFailed):
+        passwords.authenticate(uow, person.email, STRONG)
 
 
 def test_totp_is_required_once_enabled_and_superusers_must_use_it(uow):
     person = factories.person(uow.session, is_superuser=True)
     person.password_hash = signin.hash_password(STRONG)
-    with pytest.raises(signin.SignInFailed) as refused:
-        signin.authenticate(uow, person.email, STRONG)
+    with pytest.raises(passwords.SignInFailed) as refused:
+        passwords.authenticate(uow, person.email, STRONG)
     assert "two-step" in refused.value.message
     secret, uri = signin.start_totp(uow, person)
     assert uri.startswith("otpauth://totp/")
     signin.confirm_totp(uow, person, pyotp.TOTP(secret).now())
-    with pytest.raises(signin.SignInFailed):
-        signin.authenticate(uow, person.email, STRONG)
-    with pytest.raises(signin.SignInFailed):
-        signin.authenticate(uow, person.email, STRONG, "000000")
-    assert signin.authenticate(uow, person.email, STRONG, pyotp.TOTP(secret).now()).id == person.id
+    with pytest.raises(passwords.SignInFailed):
+        passwords.authenticate(uow, person.email, STRONG)
+    with pytest.raises(passwords.SignInFailed):
+        passwords.authenticate(uow, person.email, STRONG, "000000")
+    assert (
+        passwords.authenticate(uow, person.email, STRONG, pyotp.TOTP(secret).now()).id == person.id
+    )
 
 
 def test_the_cli_registers_clients(app):

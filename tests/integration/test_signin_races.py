@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from network.audit.models import AuditEntry
+from network.signin import authorization_codes, refresh_tokens
 from network.signin import services as signin
 from network.signin.models import RefreshToken
 from network.uow import UnitOfWork
@@ -28,7 +29,7 @@ def client_id(uow):
 
 def test_an_authorization_code_is_claimed_by_one_exchange_only(uow, session, client_id):
     person = factories.person(session)
-    signin.save_authorization_code(
+    authorization_codes.save_authorization_code(
         uow,
         code="the-code",
         client_id=client_id,
@@ -39,12 +40,12 @@ def test_an_authorization_code_is_claimed_by_one_exchange_only(uow, session, cli
         code_challenge_method="S256",
         nonce=None,
     )
-    assert signin.claim_authorization_code(uow, "the-code", "another-client") is None
-    first = signin.claim_authorization_code(uow, "the-code", client_id)
+    assert authorization_codes.claim_authorization_code(uow, "the-code", "another-client") is None
+    first = authorization_codes.claim_authorization_code(uow, "the-code", client_id)
     assert first is not None and first.person_id == person.id
     assert first.used_at is not None and first.family_id is not None
     # The winner's exchange issues its refresh token into the family the claim named.
-    issued = signin.save_refresh_token(
+    issued = refresh_tokens.save_refresh_token(
         uow,
         token="r-from-code",
         client_id=client_id,
@@ -52,7 +53,7 @@ def test_an_authorization_code_is_claimed_by_one_exchange_only(uow, session, cli
         scope="openid",
         family_id=first.family_id,
     )
-    second = signin.claim_authorization_code(uow, "the-code", client_id)
+    second = authorization_codes.claim_authorization_code(uow, "the-code", client_id)
     assert second is None  # the other exchange: a replay, which revokes what the code gave
     session.expire_all()
     assert session.get(RefreshToken, issued.id).revoked_at is not None
@@ -67,12 +68,12 @@ def test_an_authorization_code_is_claimed_by_one_exchange_only(uow, session, cli
 
 def test_two_exchanges_of_one_refresh_token_at_once_make_one_winner(uow, session, client_id):
     person = factories.person(session)
-    token = signin.save_refresh_token(
+    token = refresh_tokens.save_refresh_token(
         uow, token="r1", client_id=client_id, person_id=person.id, scope=""
     )
     # Both requests found it usable before either marked it used.
-    assert signin.usable_refresh_token(uow, "r1", client_id) is token
-    new = signin.save_refresh_token(
+    assert refresh_tokens.usable_refresh_token(uow, "r1", client_id) is token
+    new = refresh_tokens.save_refresh_token(
         uow,
         token="r2",
         client_id=client_id,
@@ -80,8 +81,8 @@ def test_two_exchanges_of_one_refresh_token_at_once_make_one_winner(uow, session
         scope="",
         family_id=token.family_id,
     )
-    assert signin.rotate(uow, token) is True
-    assert signin.rotate(uow, token) is False  # the second: a reuse
+    assert refresh_tokens.rotate(uow, token) is True
+    assert refresh_tokens.rotate(uow, token) is False  # the second: a reuse
     session.expire_all()
     rows = session.scalars(select(RefreshToken).where(RefreshToken.family_id == token.family_id))
     assert all(row.revoked_at is not None for row in rows)
@@ -104,7 +105,7 @@ def test_two_simultaneous_exchanges_of_one_code_on_postgresql(committed_database
                 setup, name="SPA", redirect_uris=["http://127.0.0.1:5173/cb"], confidential=False
             )
             person = factories.person(setup.session)
-            signin.save_authorization_code(
+            authorization_codes.save_authorization_code(
                 setup,
                 code="the-code",
                 client_id=client.client_id,
@@ -118,19 +119,21 @@ def test_two_simultaneous_exchanges_of_one_code_on_postgresql(committed_database
             setup.commit()
             client_id, person_id = client.client_id, person.id
 
-        won = signin.claim_authorization_code(first, "the-code", client_id)
+        won = authorization_codes.claim_authorization_code(first, "the-code", client_id)
         assert won is not None
         outcome: dict = {}
 
         def other_exchange() -> None:
-            outcome["claim"] = signin.claim_authorization_code(second, "the-code", client_id)
+            outcome["claim"] = authorization_codes.claim_authorization_code(
+                second, "the-code", client_id
+            )
             second.commit()
 
         racer = threading.Thread(target=other_exchange)
         racer.start()
         racer.join(1.0)
         assert racer.is_alive(), "the second claim waits for the first transaction"
-        issued = signin.save_refresh_token(
+        issued = refresh_tokens.save_refresh_token(
             first,
             token="r-1",
             client_id=client_id,

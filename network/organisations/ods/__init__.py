@@ -1,12 +1,7 @@
-"""NHS Organisation Data Service files: reading them (`parsing`), importing them (`importing`)."""
+"""NHS Organisation Data Service files: reading them (`parsing`), importing them (`importing`)
+and what an import did (`summary`)."""
 
-from network.organisations.ods.importing import (
-    Counts,
-    ImportSummary,
-    Skipped,
-    import_ods,
-    import_records,
-)
+from network.organisations.ods.importing import import_ods, import_records
 from network.organisations.ods.parsing import (
     OdsFileError,
     PcnRelationship,
@@ -17,6 +12,7 @@ from network.organisations.ods.parsing import (
     read_pcn_relationships,
     read_practices,
 )
+from network.organisations.ods.summary import Counts, ImportSummary, Skipped
 
 __all__ = [
     "Counts",
