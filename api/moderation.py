@@ -1,4 +1,4 @@
-"""Moderation of problem boards, and the activity feed."""
+"""Moderation of problem boards."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from marshmallow import fields, validate
 
 from api.blueprint import Blueprint
 from api.context import principal, uow
-from api.problems import ID, BoardSchema, NamedSchema, ProblemDetailSchema, _with_etag
+from api.problems import ID, ProblemDetailSchema, with_etag
 from api.schemas import In, Out, PageQuery, StrictInteger, UTCDateTime, page_of
 from api.spec import LOCATION_HEADER, location
-from network.activity import services as activity
 from network.problems import moderation, queries
 from network.problems.models import ReportStatus
 
@@ -18,7 +17,7 @@ blp = Blueprint(
     "moderation",
     __name__,
     url_prefix="/api/v1",
-    description="Reports, hiding, redaction, activity.",
+    description="Reports, hiding, redaction.",
 )
 
 
@@ -55,26 +54,6 @@ class RedactionInSchema(In):
 
 class RedactionSchema(Out):
     places = fields.Integer(metadata={"description": "How many stored texts changed."})
-
-
-class ActivitySchema(Out):
-    id = fields.Integer()
-    at = UTCDateTime()
-    verb = fields.String(metadata={"example": "posted"})
-    board = fields.Nested(BoardSchema)
-    subject_type = fields.String()
-    subject_id = fields.Integer()
-    problem_id = fields.Integer(allow_none=True)
-    summary = fields.String()
-    actor = fields.Nested(
-        NamedSchema, allow_none=True, metadata={"description": "Null when anonymous."}
-    )
-    practice = fields.Nested(NamedSchema, allow_none=True)
-
-
-class ActivityQuery(PageQuery):
-    organisation_id = fields.Integer(**ID)
-    since = fields.AwareDateTime()
 
 
 @blp.route("/problems/<id:problem_id>/reports")
@@ -123,7 +102,7 @@ class Hide(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, problem_id):
         moderation.set_hidden(uow(), principal(), problem_id, True)
-        return _with_etag(queries.get(uow(), principal(), problem_id))
+        return with_etag(queries.get(uow(), principal(), problem_id))
 
 
 @blp.route("/problems/<id:problem_id>/unhide")
@@ -135,7 +114,7 @@ class Unhide(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, problem_id):
         moderation.set_hidden(uow(), principal(), problem_id, False)
-        return _with_etag(queries.get(uow(), principal(), problem_id))
+        return with_etag(queries.get(uow(), principal(), problem_id))
 
 
 @blp.route("/problems/<id:problem_id>/redactions")
@@ -151,13 +130,3 @@ class Redactions(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data, problem_id):
         return {"places": moderation.redact(uow(), principal(), problem_id, **data)}
-
-
-@blp.route("/activity")
-class ActivityFeed(MethodView):
-    @blp.doc(operationId="listActivity", summary="What happened on the boards you can read.")
-    @blp.arguments(ActivityQuery, location="query", as_kwargs=True)
-    @blp.response(200, page_of(ActivitySchema))
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    def get(self, limit, cursor=None, **filters):
-        return activity.get_all(uow(), principal(), limit=limit, cursor=cursor, **filters)

@@ -178,7 +178,8 @@ def _if_match(problem_id: int):
     return etags.if_match(_etag(queries.get(uow(), principal(), problem_id)))
 
 
-def _with_etag(view, status: int = 200):
+def with_etag(view, status: int = 200):
+    """A problem's view as the response, with its ETag (what this reader is shown)."""
     return view, status, {"ETag": _etag(view)}
 
 
@@ -210,7 +211,7 @@ class Problems(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data):
         problem = services.create(uow(), principal(), **data)
-        view, status, headers = _with_etag(queries.get(uow(), principal(), problem.id), 201)
+        view, status, headers = with_etag(queries.get(uow(), principal(), problem.id), 201)
         return view, status, headers | location("problems.ProblemById", problem_id=problem.id)
 
 
@@ -236,7 +237,7 @@ class ProblemById(MethodView):
         view = queries.get(uow(), principal(), problem_id)
         if etags.none_match(_etag(view)):
             return Response(status=304, headers={"ETag": _etag(view)})
-        return _with_etag(view)
+        return with_etag(view)
 
     @blp.doc(
         operationId="updateProblem",
@@ -252,7 +253,7 @@ class ProblemById(MethodView):
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
     def patch(self, changes, problem_id):
         services.update(uow(), principal(), problem_id, if_match=_if_match(problem_id), **changes)
-        return _with_etag(queries.get(uow(), principal(), problem_id))
+        return with_etag(queries.get(uow(), principal(), problem_id))
 
     @blp.doc(
         operationId="deleteProblem",
@@ -268,7 +269,7 @@ class ProblemById(MethodView):
         409, response="CONFLICT", description="It has comments: ask an administrator."
     )
     def delete(self, problem_id):
-        services.delete_problem(uow(), principal(), problem_id, if_match=_if_match(problem_id))
+        services.delete(uow(), principal(), problem_id, if_match=_if_match(problem_id))
 
 
 @blp.route("/problems/<id:problem_id>/affected")

@@ -94,9 +94,9 @@ def newest_first(
     return stmt.order_by(at.desc(), id_.desc()).limit(limit + 1)
 
 
-def page_from_rows(rows: list[T], limit: int, key: Callable[[T], Sequence[Any]]) -> Page[T]:
+def page_from_rows(rows: Sequence[T], limit: int, key: Callable[[T], Sequence[Any]]) -> Page[T]:
     """Make a page from `limit + 1` fetched rows: the extra row only says there is more."""
     if len(rows) > limit:
-        items = rows[:limit]
+        items = list(rows[:limit])
         return Page(items=items, next_cursor=encode_cursor(key(items[-1])))
-    return Page(items=rows, next_cursor=None)
+    return Page(items=list(rows), next_cursor=None)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from network.db import changed_rows
 from network.errors import PreconditionFailed, PreconditionRequired
 
 
@@ -46,10 +47,11 @@ def bump_version(session: Session, row: Any, if_match: IfMatch = ANY_VERSION) ->
     stmt = update(model).where(model.id == row.id)
     if not if_match.any_version:
         stmt = stmt.where(model.version.in_(sorted(if_match.versions)))
-    result = session.execute(
-        stmt.values(version=model.version + 1).execution_options(synchronize_session=False)
+    bumped = changed_rows(
+        session,
+        stmt.values(version=model.version + 1).execution_options(synchronize_session=False),
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if bumped == 0:
         raise PreconditionFailed(
             f"The {model.__tablename__.replace('_', ' ')} changed since you read it; "
             "reload and try again."

@@ -1,10 +1,12 @@
-"""What happened on a board: the outbox that digests, the agenda and /activity read."""
+"""What happened, where, to whom visible: the outbox that digests, the agenda and /activity read."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from network.access import Anonymity
@@ -12,10 +14,16 @@ from network.db import Base, UTCDateTime, utcnow
 
 
 class Activity(Base):
+    """One event: who (`actor_*`, shown only as `anonymity` allows) did what (`verb`) to which
+    subject, in which thread (the problem, workstream or library entry it belongs to), on which
+    board. `data` holds the facts needed to describe it as they were at the time (a title, an
+    excerpt, a status); descriptions are rendered when read (`network.activity.descriptions`)."""
+
     __tablename__ = "activity"
     __table_args__ = (
         Index("ix_activity_board_id_at_id", "board_id", "at", "id"),
         Index("ix_activity_at_id", "at", "id"),
+        Index("ix_activity_thread_type_thread_id", "thread_type", "thread_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,5 +39,8 @@ class Activity(Base):
     verb: Mapped[str] = mapped_column(String(32))
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[int]
-    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problem.id"), index=True)
-    summary: Mapped[str] = mapped_column(Text)
+    thread_type: Mapped[str] = mapped_column(String(32))
+    thread_id: Mapped[int]
+    data: Mapped[dict[str, Any]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=dict
+    )

@@ -8,7 +8,7 @@ from sqlalchemy import select, tuple_
 
 from network import access
 from network.access import Principal
-from network.activity.models import Activity
+from network.activity import services as activity
 from network.audit import services as audit
 from network.db import utcnow
 from network.errors import Forbidden, Invalid, NotFound
@@ -133,8 +133,9 @@ def redact(
 ) -> int:
     """Replace every occurrence of `text`, in any letter case, in the problem (title, body,
     tags and the rows `?tag=` filters on), its comments, its "we have this too" notes, its edit
-    history, its reports and the summaries of its activity; search reads the same columns.
-    Returns how many places changed. The audit entry records that it happened, never the text."""
+    history, its reports and the facts its activity is described from; search reads the same
+    columns. Returns how many places changed. The audit entry records that it happened, never
+    the text."""
     problem = queries.get(uow, principal, problem_id).problem
     _require_moderator(uow, principal, problem.board_id)
     if not text.strip():
@@ -170,10 +171,7 @@ def redact(
             revision.title = scrub(revision.title)[:200]
             revision.body = scrub(revision.body)
             changed += 1
-    for entry in uow.session.scalars(select(Activity).where(Activity.problem_id == problem.id)):
-        if pattern.search(entry.summary):
-            entry.summary = scrub(entry.summary)
-            changed += 1
+    changed += activity.redact_thread(uow, activity.Ref("problem", problem.id), scrub)
     signals = select(AffectedPractice).where(AffectedPractice.problem_id == problem.id)
     for signal in uow.session.scalars(signals):
         if signal.note and pattern.search(signal.note):

@@ -6,10 +6,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
     Integer,
     Row,
     Select,
@@ -28,6 +32,7 @@ from sqlalchemy.orm import aliased
 
 from network import access
 from network.access import Principal
+from network.access import problems as problem_rules
 from network.errors import Invalid, NotFound
 from network.organisations.models import Organisation
 from network.pagination import Page, decode_cursor, page_from_rows
@@ -45,7 +50,7 @@ SORTS = tuple(_SORT_KEYS)
 # Built once: making aliases per request costs more than the query.
 _BOARD = aliased(Organisation, name="board")
 # Written out so PostgreSQL uses the GIN index of migration 0006 (same expression, same literals).
-SEARCH_DOCUMENT = literal_column(
+SEARCH_DOCUMENT: ColumnElement[Any] = literal_column(
     "to_tsvector('english', coalesce(problem.title, '') || ' ' || coalesce(problem.body, ''))"
 )
 
@@ -57,14 +62,15 @@ class ProblemView:
     author: Person | None  # None when anonymity hides them
     practice: Organisation | None  # None when anonymity hides it, or the author has none
     can_edit: bool
+    can_moderate: bool = False
     # One of the reader's practices has said "we have this too" (signals only: a
     # practice-anonymous author's practice is counted without one, so it reads as for anyone).
     my_practice_affected: bool = False
 
 
 def _on_boards(stmt: Select, boards) -> Select:
-    """A select of problems with their board and the identities anonymity shows, on `boards`,
-    deleted ones left out: the one place a problem query starts from."""
+    """A select of problems with their board and the identities anonymity shows, on `boards`
+    (deleted ones left out, whoever reads): the one place a problem query starts from."""
     return access.join_shown_identity(
         stmt.join(_BOARD, _BOARD.id == Problem.board_id),
         anonymity=Problem.anonymity,
@@ -102,10 +108,10 @@ def get(uow: UnitOfWork, principal: Principal, problem_id: int) -> ProblemView:
     if row is None:
         raise NotFound(f"Problem {problem_id} not found.")
     view = _view(principal, row)
-    moderator = access.can_moderate(uow.session, principal, view.problem.board_id)
-    if view.problem.hidden and not moderator:
+    rights = problem_rules.rights(uow.session, principal, view.problem)
+    if not rights.read:
         raise NotFound(f"Problem {problem_id} not found.")
-    return dataclasses.replace(view, can_edit=view.can_edit or moderator)
+    return dataclasses.replace(view, can_edit=rights.edit, can_moderate=rights.moderate)
 
 
 def _text(column, name: str | None = None):
@@ -160,8 +166,9 @@ def _list_statement(
     it re-plans every execution of the prepared statement (planning costs more than running
     it). Written in, each board set's statement gets its own plan, made once per connection and
     re-used."""
-    boards = bindparam("boards", expanding=True, literal_execute=True)
-    stmt = _on_boards(select(*_LIST_COLUMNS), boards).where(Problem.hidden.is_(False))
+    boards: BindParameter[Any] = bindparam("boards", expanding=True, literal_execute=True)
+    # What shows to every reader of the boards: hidden problems are read one by one (`get`).
+    stmt = _on_boards(select(*_LIST_COLUMNS), boards).where(problem_rules.shown())
     if board:
         stmt = stmt.where(Problem.board_id == bindparam("board_id"))
     if status:
@@ -218,7 +225,7 @@ def get_all(
     if after is not None:
         params.update((f"after_{i}", value) for i, value in enumerate(after))
 
-    def run() -> list[Row]:
+    def run() -> Sequence[Row]:
         uow.session.flush()  # executed in Core (rows, not entities): pending changes first
         return uow.session.connection().execute(stmt, params).all()
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_
+from typing import Any
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import or_
 from sqlalchemy import update as sql_update
 
 from network import access, preconditions
 from network.access import Anonymity, Principal
 from network.activity import services as activity
-from network.db import insert_or_get, utcnow
+from network.activity.services import Ref
+from network.db import changed_rows, insert_or_get, utcnow
 from network.errors import (
     Conflict,
     Forbidden,
@@ -26,7 +30,7 @@ from network.problems.models import (
     ProblemStatus,
     ProblemTag,
 )
-from network.safety import refuse_nhs_numbers, render_markdown
+from network.safety import excerpt, refuse_nhs_numbers, render_markdown
 from network.text import clean_name
 from network.uow import UnitOfWork
 
@@ -48,7 +52,7 @@ def tags_of(tags: list[str] | None) -> list[str]:
 
 
 def set_tags(uow: UnitOfWork, problem: Problem, tags: list[str]) -> None:
-    uow.session.execute(delete(ProblemTag).where(ProblemTag.problem_id == problem.id))
+    uow.session.execute(sql_delete(ProblemTag).where(ProblemTag.problem_id == problem.id))
     uow.session.add_all(ProblemTag(problem_id=problem.id, tag=t) for t in tags)
     problem.tags = tags
 
@@ -102,7 +106,7 @@ def create(
                 problem_id=problem.id, practice_id=practice_id, signalled_by_id=principal.person_id
             )
         )
-    _activity(uow, principal, problem, "posted", "problem", problem.id, f"posted “{title}”")
+    _activity(uow, principal, problem, "posted", excerpt=problem.excerpt)
     uow.session.flush()
     return problem
 
@@ -113,7 +117,7 @@ def update(
     problem_id: int,
     *,
     if_match: IfMatch | None,
-    **changes: object,
+    **changes: Any,
 ) -> Problem:
     """Edit a problem (its author or the board's moderators), if it has not changed since the
     version the caller names (`if_match`, from If-Match; None when they named none)."""
@@ -124,7 +128,7 @@ def update(
     bump_version(uow.session, problem, preconditions.require(if_match, "problem"))
     title = clean_name(str(changes["title"]), field="title") if "title" in changes else None
     body = changes.get("body")
-    tags = tags_of(changes["tags"]) if "tags" in changes else None  # type: ignore[arg-type]
+    tags = tags_of(changes["tags"]) if "tags" in changes else None
     refuse_nhs_numbers([("title", title), ("body", body), ("tags", " ".join(tags or []))])
     if (title is not None and title != problem.title) or (
         body is not None and body != problem.body
@@ -141,54 +145,43 @@ def update(
         if body is not None:
             problem.body = str(body)
             problem.body_html = render_markdown(problem.body)
-        _activity(
-            uow, principal, problem, "edited", "problem", problem.id, f"edited “{problem.title}”"
-        )
+        _activity(uow, principal, problem, "edited")
     if tags is not None:
         set_tags(uow, problem, tags)
     if "status" in changes and changes["status"] != problem.status:
         problem.status = ProblemStatus(changes["status"])
-        _activity(
-            uow,
-            principal,
-            problem,
-            "status_changed",
-            "problem",
-            problem.id,
-            f"marked “{problem.title}” {problem.status.value.replace('_', ' ')}",
-        )
+        _activity(uow, principal, problem, "status_changed", status=problem.status.value)
     problem.updated_at = problem.last_activity_at = utcnow()
     uow.session.flush()
     return problem
 
 
-def delete_problem(
+def delete(
     uow: UnitOfWork, principal: Principal, problem_id: int, *, if_match: IfMatch | None = None
 ) -> None:
     """Soft-delete: the author while nobody has commented, or the board's moderators; with
     `if_match` (If-Match, optional here), only while it is still that version."""
     view = queries.get(uow, principal, problem_id)
     problem = view.problem
-    moderator = access.can_moderate(uow.session, principal, problem.board_id)
-    if not moderator and problem.author_id != principal.person_id:
+    moderator = view.can_moderate
+    if not view.can_edit:
         raise Forbidden("Only the author and the board's administrators may delete it.")
     bump_version(uow.session, problem, if_match or preconditions.ANY_VERSION)
     # Counted once the problem is held: a comment committed meanwhile is seen.
     if not moderator and problem.comment_count:
         raise Conflict("It has comments now: ask the board's administrators to remove it.")
     # Only if no simultaneous request removed it meanwhile (it held the row until it committed).
-    removed = uow.session.execute(
+    removed = changed_rows(
+        uow.session,
         sql_update(Problem)
         .where(Problem.id == problem.id, Problem.deleted_at.is_(None))
         .values(deleted_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if not removed:
         raise NotFound(f"Problem {problem_id} not found.")
     uow.session.expire(problem, ["deleted_at"])
-    _activity(
-        uow, principal, problem, "deleted", "problem", problem.id, f"removed “{problem.title}”"
-    )
+    _activity(uow, principal, problem, "deleted")
     uow.session.flush()
 
 
@@ -219,15 +212,7 @@ def signal_affected(
         return signal, False
     _add_to_count(uow, problem, "affected_count", 1, activity=True)
     _activity(
-        uow,
-        principal,
-        problem,
-        "signalled",
-        "problem",
-        problem.id,
-        f"a practice has “{problem.title}” too",
-        anonymity=Anonymity.none,
-        practice_id=practice_id,
+        uow, principal, problem, "signalled", anonymity=Anonymity.none, practice_id=practice_id
     )
     uow.session.flush()
     return signal, True
@@ -257,24 +242,17 @@ def withdraw_affected(uow: UnitOfWork, principal: Principal, problem_id: int) ->
     if shown and practice_id is not None and practice_id == problem.author_practice_id:
         # Only where the post shows the practice: a hidden one has no signal to withdraw.
         raise Conflict("The author's practice has this problem by definition.")
-    deleted = uow.session.execute(
-        delete(AffectedPractice).where(
+    deleted = changed_rows(
+        uow.session,
+        sql_delete(AffectedPractice).where(
             AffectedPractice.problem_id == problem.id, AffectedPractice.practice_id == practice_id
-        )
-    ).rowcount
+        ),
+    )
     if not deleted:
         raise NotFound("Your practice has not said it has this problem.")
     _add_to_count(uow, problem, "affected_count", -1, activity=False)
     _activity(
-        uow,
-        principal,
-        problem,
-        "withdrew",
-        "problem",
-        problem.id,
-        f"a practice no longer has “{problem.title}”",
-        anonymity=Anonymity.none,
-        practice_id=practice_id,
+        uow, principal, problem, "withdrew", anonymity=Anonymity.none, practice_id=practice_id
     )
     uow.session.flush()
 
@@ -308,17 +286,15 @@ def add_comment(
     uow.session.add(comment)
     _add_to_count(uow, problem, "comment_count", 1, activity=True)
     uow.session.flush()
-    what = "suggested an idea on" if kind is CommentKind.idea else "commented on"
     _activity(
         uow,
         principal,
         problem,
         kind.value,
-        "comment",
-        comment.id,
-        f"{what} “{problem.title}”",
+        subject=Ref("comment", comment.id),
         anonymity=anonymity,
         practice_id=practice_id,
+        excerpt=excerpt(body),
     )
     uow.session.flush()
     return comment
@@ -351,15 +327,7 @@ def accept_idea(uow: UnitOfWork, principal: Principal, problem_id: int, comment_
     problem.accepted_comment_id = comment.id
     problem.accepted_by_id = principal.person_id
     problem.updated_at = problem.last_activity_at = utcnow()
-    _activity(
-        uow,
-        principal,
-        problem,
-        "accepted",
-        "comment",
-        comment.id,
-        f"accepted an idea: “{problem.title}” is solved",
-    )
+    _activity(uow, principal, problem, "accepted", subject=Ref("comment", comment.id))
     uow.session.flush()
     return comment
 
@@ -369,14 +337,15 @@ def _activity(
     principal: Principal,
     problem: Problem,
     verb: str,
-    subject_type: str,
-    subject_id: int,
-    summary: str,
     *,
+    subject: activity.Ref | None = None,
     anonymity: Anonymity | None = None,
     practice_id: int | None = None,
+    **facts: str,
 ) -> None:
-    """The problem's own anonymity covers what its author does to it."""
+    """Activity in the problem's thread (about the problem itself unless `subject` says
+    otherwise), with its title as it is now among the facts. The problem's own anonymity covers
+    what its author does to it."""
     if anonymity is None:
         by_author = principal.person_id == problem.author_id
         anonymity = problem.anonymity if by_author else Anonymity.none
@@ -385,15 +354,15 @@ def _activity(
             if by_author
             else access.acting_practice(uow.session, principal, problem.board_id)
         )
+    thread = Ref("problem", problem.id)
     activity.record(
         uow,
-        verb=verb,
+        principal,
+        verb,
+        subject or thread,
+        thread=thread,
         board_id=problem.board_id,
-        actor_id=principal.person_id,
-        actor_practice_id=practice_id,
+        data={"title": problem.title, **facts},
         anonymity=anonymity,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        problem_id=problem.id,
-        summary=summary,
+        practice_id=practice_id,
     )

@@ -2,6 +2,7 @@
 practice-anonymous author is one of them, and an administrator who invites someone reads
 nothing of that person's history elsewhere."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -227,7 +228,7 @@ def test_redacted_text_is_not_findable_anywhere(client, net, auth, post, session
         [row.title, row.body, row.body_html, *row.tags, *session.scalars(tag_rows)]
         + [c.body + c.body_html for c in session.scalars(select(Comment))]
         + [r.title + r.body for r in session.scalars(select(ProblemRevision))]
-        + [a.summary for a in session.scalars(select(Activity))]
+        + [json.dumps(a.data, ensure_ascii=False) for a in session.scalars(select(Activity))]
         + [s.note or "" for s in session.scalars(select(AffectedPractice))]
         + [r.reason for r in session.scalars(select(Report))]
     )

@@ -300,7 +300,7 @@ def test_moderators_hide_and_redact_everywhere(client, net, auth, post, session)
         [p.title + p.body + p.body_html for p in session.scalars(select(Problem))]
         + [c.body + c.body_html for c in session.scalars(select(Comment))]
         + [r.title + r.body for r in session.scalars(select(ProblemRevision))]
-        + [a.summary for a in session.scalars(select(Activity))]
+        + [json.dumps(a.data, ensure_ascii=False) for a in session.scalars(select(Activity))]
     )
     assert "Jane Doe" not in stored and "[redacted]" in stored
     for url in (base, f"{base}/comments", "/api/v1/activity", "/api/v1/problems"):

@@ -372,3 +372,95 @@ def test_0011_renders_existing_excerpts_and_bodies_by_the_new_rules(scratch_data
     assert len(problems[3][0]) <= 200 and problems[3][0].endswith("letters. Sentence-5 about…")
     assert problems[4] == ("", "")
     assert again == (problems, comments, version)
+
+
+def test_0013_activity_gets_threads_and_its_facts_back_from_its_prose(scratch_database_url):
+    """Each row's facts come from its prose (the title as it was then, a status), comments'
+    excerpts from the comment; a row whose prose does not read as expected takes the title now.
+    Downgrading writes the very same prose back."""
+    import json
+
+    from alembic import command
+
+    from network.db import make_engine
+    from network.migrate import upgrade
+
+    upgrade(scratch_database_url, revision="0012")
+    engine = make_engine(scratch_database_url)
+    rows = [
+        # id, verb, subject_type, subject_id, summary
+        (1, "posted", "problem", 1, "posted “Letters “by fax””"),
+        (2, "edited", "problem", 1, "edited “Letters by email”"),
+        (3, "status_changed", "problem", 1, "marked “Letters by email” in workstream"),
+        (4, "comment", "comment", 1, "commented on “Letters by email”"),
+        (5, "idea", "comment", 2, "suggested an idea on “Letters by email”"),
+        (6, "accepted", "comment", 2, "accepted an idea: “Letters by email” is solved"),
+        (7, "signalled", "problem", 1, "a practice has “Letters by email” too"),
+        (8, "withdrew", "problem", 1, "a practice no longer has “Letters by email”"),
+        (9, "deleted", "problem", 1, "removed “Letters by email”"),
+        (10, "posted", "problem", 1, "something a hand-edited row says"),
+    ]
+    try:
+        with engine.begin() as conn:
+            _federation_and_author(conn)
+            conn.execute(
+                text(
+                    "INSERT INTO problem (id, board_id, author_id, anonymity, title, body,"
+                    " body_html, excerpt, tags, status, affected_count, comment_count, version,"
+                    " hidden, created_at, updated_at, last_activity_at) VALUES (1, 1, 1,"
+                    " 'none', 'Letters now', 'Body **now**', '', 'Body now', '[]', 'open', 0,"
+                    " 2, 1, :no, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"no": False},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO comment (id, problem_id, author_id, anonymity, kind, body,"
+                    " body_html, accepted, hidden, created_at) VALUES (:id, 1, 1, 'none',"
+                    " :kind, :body, '', FALSE, FALSE, CURRENT_TIMESTAMP)"
+                ),
+                [
+                    {"id": 1, "kind": "comment", "body": "We batch them *at noon*."},
+                    {"id": 2, "kind": "idea", "body": "Use the   shared inbox."},
+                ],
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO activity (id, at, board_id, actor_id, actor_practice_id,"
+                    " anonymity, verb, subject_type, subject_id, problem_id, summary) VALUES"
+                    " (:id, CURRENT_TIMESTAMP, 1, 1, NULL, 'none', :verb, :type, :subject, 1,"
+                    " :summary)"
+                ),
+                [
+                    {"id": i, "verb": verb, "type": type_, "subject": sid, "summary": summary}
+                    for i, verb, type_, sid, summary in rows
+                ],
+            )
+        upgrade(scratch_database_url)
+        with engine.connect() as conn:
+            migrated = {
+                row.id: (row.thread_type, row.thread_id, row.data)
+                for row in conn.execute(
+                    text("SELECT id, thread_type, thread_id, data FROM activity")
+                )
+            }
+        facts = {
+            i: json.loads(data) if isinstance(data, str) else data
+            for i, (_, _, data) in migrated.items()
+        }
+        assert {(t, tid) for t, tid, _ in migrated.values()} == {("problem", 1)}
+        assert facts[1] == {"title": "Letters “by fax”", "excerpt": "Body now"}
+        assert facts[2] == {"title": "Letters by email"}
+        assert facts[3] == {"title": "Letters by email", "status": "in_workstream"}
+        assert facts[4] == {"title": "Letters by email", "excerpt": "We batch them at noon."}
+        assert facts[5] == {"title": "Letters by email", "excerpt": "Use the shared inbox."}
+        assert facts[10]["title"] == "Letters now"
+
+        command.downgrade(alembic_config(scratch_database_url), "0012")
+        with engine.connect() as conn:
+            prose = dict(conn.execute(text("SELECT id, summary FROM activity")).all())
+            problems = set(conn.execute(text("SELECT problem_id FROM activity")).scalars())
+    finally:
+        engine.dispose()
+    assert {i: prose[i] for i in range(1, 10)} == {i: s for i, _, _, _, s in rows[:9]}
+    assert problems == {1}

@@ -109,7 +109,7 @@ def test_a_comment_during_the_authors_delete_stops_the_delete(world):
         )
 
         def delete():
-            services.delete_problem(deleting, author, ids["problem"])
+            services.delete(deleting, author, ids["problem"])
             deleting.commit()
 
         outcome = _while_held(commenting, delete)

@@ -5,16 +5,34 @@ the boards of the organisations they belong to; a practice's board is therefore 
 practice's people only. They administer the organisations they are an admin of and those
 organisations' descendants. Superusers see and administer every organisation, but read content
 only where they belong, like everyone else.
+
+Rules that belong to one feature live beside this module, one module per feature
+(`network/access/problems.py`); a feature whose content forms threads of activity registers how
+to tell whether a reader may still see one (`register_thread`), so the activity feed, digests and
+the agenda ask here and never import the features.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+import importlib
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    event,
+    false,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from network.errors import NotFound
 from network.organisations.models import Organisation, OrganisationKind
@@ -113,16 +131,37 @@ def load_principal(session: Session, person: Person) -> Principal:
     return principal
 
 
+_CHAINS = "access.chains"  # session.info: the chains looked up in this transaction
+
+
 def chain_of(session: Session, organisation_id: int) -> list[int] | None:
-    """The organisation's id and its ancestors' ids, or None when it does not exist."""
-    parent, grandparent = _PARENT, _GRANDPARENT
-    row = session.execute(
-        select(Organisation.id, parent.id, grandparent.id)
-        .outerjoin(parent, parent.id == Organisation.parent_id)
-        .outerjoin(grandparent, grandparent.id == parent.parent_id)
-        .where(Organisation.id == organisation_id)
-    ).first()
-    return None if row is None else [i for i in row if i is not None]
+    """The organisation's id and its ancestors' ids, or None when it does not exist: looked up
+    once per transaction (a request asks it for moderation rights, the acting practice, ...);
+    forgotten when an organisation changes or the transaction ends."""
+    chains = session.info.setdefault(_CHAINS, {})
+    if organisation_id not in chains:
+        parent, grandparent = _PARENT, _GRANDPARENT
+        row = session.execute(
+            select(Organisation.id, parent.id, grandparent.id)
+            .outerjoin(parent, parent.id == Organisation.parent_id)
+            .outerjoin(grandparent, grandparent.id == parent.parent_id)
+            .where(Organisation.id == organisation_id)
+        ).first()
+        chains[organisation_id] = None if row is None else [i for i in row if i is not None]
+    chain = chains[organisation_id]
+    return None if chain is None else list(chain)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_chains_when_organisations_change(session: Session, _context) -> None:
+    changed = itertools.chain(session.new, session.dirty, session.deleted)
+    if any(isinstance(obj, Organisation) for obj in changed):
+        session.info.pop(_CHAINS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_chains_with_the_transaction(session: Session, _transaction) -> None:
+    session.info.pop(_CHAINS, None)
 
 
 def visible_chain(
@@ -249,3 +288,31 @@ def join_shown_identity(stmt: Select, *, anonymity, person_id, practice_id) -> S
         SHOWN_PRACTICE,
         and_(SHOWN_PRACTICE.id == practice_id, anonymity != Anonymity.practice),
     )
+
+
+@dataclass(frozen=True)
+class ThreadKind:
+    """What the activity feed needs to know of one kind of thread (a problem; later a workstream
+    or a library entry), as SQL on the activity row's thread id, so a page is one statement."""
+
+    name: str
+    # The thread still shows to readers of its board (not hidden, not deleted, ...).
+    still_shown: Callable[[SQLCoreOperations[int]], ColumnElement[bool]]
+    # Its current title, as a scalar subquery (joined when read, never stored with the activity).
+    title: Callable[[SQLCoreOperations[int]], ColumnElement[str]]
+
+
+_THREADS: dict[str, ThreadKind] = {}
+# The per-feature rule modules that register threads: a new feature adds its module here.
+_FEATURE_RULES = ("network.access.problems",)
+
+
+def register_thread(kind: ThreadKind) -> None:
+    _THREADS[kind.name] = kind
+
+
+def thread_kinds() -> Mapping[str, ThreadKind]:
+    """Every registered kind of thread (the feature rule modules are loaded on first use)."""
+    for module in _FEATURE_RULES:
+        importlib.import_module(module)
+    return _THREADS

@@ -1,0 +1,66 @@
+"""How each kind of activity reads, in one place: the feed's `summary`, and later digest lines
+and agenda items, rendered when read from the facts stored at the time (`Activity.data`).
+
+A new verb is one entry in `VERBS`, naming the facts it is described from; `facts` (which
+`record` uses) refuses a verb that has none, and a fact it does not read. A line never names
+the actor (the reader sees who did it beside it, when anonymity allows); an excerpt (of a
+comment, say) is separate, so a digest that must leave excerpts out simply does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Facts = Mapping[str, Any]
+
+
+def _title(facts: Facts) -> str:
+    return f"“{facts.get('title', '')}”"
+
+
+def _status(facts: Facts) -> str:
+    return str(facts.get("status", "")).replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Verb:
+    line: Callable[[Facts], str]  # the line describing it, from its facts
+    facts: frozenset[str]  # the facts it is described from (each optional)
+
+
+def _verb(line: Callable[[Facts], str], *facts: str) -> Verb:
+    return Verb(line, frozenset(facts))
+
+
+VERBS: dict[str, Verb] = {
+    # problems (thread: the problem)
+    "posted": _verb(lambda f: f"posted {_title(f)}", "title", "excerpt"),
+    "edited": _verb(lambda f: f"edited {_title(f)}", "title"),
+    "status_changed": _verb(lambda f: f"marked {_title(f)} {_status(f)}", "title", "status"),
+    "deleted": _verb(lambda f: f"removed {_title(f)}", "title"),
+    "signalled": _verb(lambda f: f"a practice has {_title(f)} too", "title"),
+    "withdrew": _verb(lambda f: f"a practice no longer has {_title(f)}", "title"),
+    "comment": _verb(lambda f: f"commented on {_title(f)}", "title", "excerpt"),
+    "idea": _verb(lambda f: f"suggested an idea on {_title(f)}", "title", "excerpt"),
+    "accepted": _verb(lambda f: f"accepted an idea: {_title(f)} is solved", "title"),
+}
+
+
+def facts(verb: str, **values: Any) -> dict[str, Any]:
+    """The facts to store for an activity: refuses a verb without a description, or a fact its
+    description does not read (services and the bench generator both build them here)."""
+    if verb not in VERBS:
+        raise ValueError(f"no description for the activity verb {verb!r}")
+    unknown = set(values) - VERBS[verb].facts
+    if unknown:
+        raise ValueError(f"{verb!r} is not described from {', '.join(sorted(unknown))}")
+    return values
+
+
+def describe(verb: str, data: Facts, *, excerpts: bool) -> str:
+    """One line for an activity; with `excerpts`, followed by what was written (a comment's
+    excerpt), when the activity has one."""
+    line = VERBS[verb].line(data) if verb in VERBS else verb.replace("_", " ")
+    excerpt = data.get("excerpt") if excerpts else None
+    return f"{line}: {excerpt}" if excerpt else line
