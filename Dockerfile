@@ -25,6 +25,7 @@ COPY pyproject.toml README.md ./
 COPY network/ network/
 COPY api/ api/
 COPY workers/ workers/
+COPY dispatch/ dispatch/
 RUN pip install --no-cache-dir --no-deps .
 
 # --- runtime: the virtualenv, a non-root user, nothing else -----------------------------------

@@ -24,12 +24,12 @@ from api.auth.protect import authenticate, make_protector, public
 from api.auth.tokens import AccessTokenValidator
 from api.blueprint import IdConverter, id_parameter_schema, refuse_long_request_targets
 from api.context import Commons
+from dispatch import runtime
+from dispatch.queues import make_dispatcher
 from network.config import Settings
 from network.content import ReadCache
 from network.db import LOCK_TIMEOUT_SECONDS, make_engine, make_session_factory
 from network.uow import Dispatcher
-from workers import runtime
-from workers.queues import make_dispatcher
 
 MAX_BODY = 1024 * 1024
 
@@ -205,7 +205,16 @@ def _instance_secret(settings: Settings) -> str:
 
 
 def _register_api(app: Flask) -> None:
-    from api import audit, docs, health, moderation, organisations, people, problems
+    from api import (
+        activity,
+        audit,
+        docs,
+        health,
+        moderation,
+        organisations,
+        people,
+        problems,
+    )
     from api.auth import routes as oauth
 
     app.url_map.converters["id"] = IdConverter
@@ -222,6 +231,7 @@ def _register_api(app: Flask) -> None:
         organisations.blp,
         problems.blp,
         moderation.blp,
+        activity.blp,
         audit.blp,
     ):
         api.register_blueprint(blueprint)

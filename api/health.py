@@ -10,7 +10,7 @@ from api.auth.protect import public
 from api.blueprint import Blueprint
 from api.context import commons, uow
 from api.schemas import StatusSchema
-from workers.queues import connection
+from dispatch.queues import connection
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes.")
 

@@ -49,8 +49,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from network import migrate
-from network.bench import federation_name
 from network.config import _database_url
+from network.seed.bench import federation_name
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

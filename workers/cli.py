@@ -1,14 +1,15 @@
-"""`commons worker`: an RQ worker on the named queues."""
+"""`commons worker`: an RQ worker on the named queues.
+
+A plugin of the `commons` command (the `flask.commands` entry point in pyproject.toml): it reads
+its settings from the environment, as the API does, and needs nothing of the API."""
 
 from __future__ import annotations
 
 import click
-from flask.cli import with_appcontext
 from rq import Worker
 
-from api.context import commons
-from workers import runtime
-from workers.queues import QUEUES, connection
+from dispatch import runtime
+from dispatch.queues import QUEUES, connection
 
 
 @click.command("worker")
@@ -16,13 +17,11 @@ from workers.queues import QUEUES, connection
     "--queue", "queues", multiple=True, type=click.Choice(QUEUES), help="Default: every queue."
 )
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-@with_appcontext
 def worker(queues: tuple[str, ...], burst: bool) -> None:
     """Run jobs from Redis (REDIS_URL) until stopped."""
-    settings = commons().settings
+    settings = runtime.current().settings
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set: without Redis, jobs already run inline")
-    runtime.configure(settings, commons().session_factory)
     conn = connection(settings)
     try:
         conn.ping()

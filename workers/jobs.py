@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from dispatch import runtime
 from network.organisations.models import Organisation
 from network.people.models import Person
-from network.signin import services as signin
+from network.signin import passwords as signin
 from network.signin.models import AccountLinkPurpose
-from workers import mail, runtime
+from workers import mail
 
 log = logging.getLogger("commons.jobs")
 

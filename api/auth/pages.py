@@ -17,10 +17,10 @@ from api.auth import server as oauth
 from api.auth.keys import ALGORITHM
 from api.auth.protect import public
 from api.context import commons, uow
-from network import seed
 from network.config import Settings
 from network.errors import Invalid, NotFound
 from network.people.models import Person
+from network.seed import demo as seed
 from network.signin import passwords as signin
 from network.signin.models import AccountLinkPurpose
 from network.uow import Job

@@ -10,7 +10,17 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import SQLCoreOperations
 
 from network.access import Principal, ThreadKind, can_moderate, register_thread
-from network.problems.models import Problem
+from network.problems.models import Comment, Problem
+
+
+def comment_shown() -> ColumnElement[bool]:
+    """Comments that show under their problem: not hidden by a moderator."""
+    return Comment.hidden.is_(False)
+
+
+def comment_readable(comment: Comment) -> bool:
+    """A comment of a problem the reader reads, unless a moderator hid it."""
+    return not comment.hidden
 
 
 def shown() -> ColumnElement[bool]:

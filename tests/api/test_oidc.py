@@ -26,9 +26,9 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from api.app import create_app
-from network import seed
 from network.audit.models import AuditEntry
 from network.people.passwords import hash_password
+from network.seed import demo as seed
 from network.signin import authorization_codes, passwords
 from network.signin import services as signin
 from network.signin.models import (

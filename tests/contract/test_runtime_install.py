@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("api", "network", "workers")
+PACKAGES = ("api", "network", "workers", "dispatch")
 # With the packages, what the Dockerfile copies before `pip install --no-deps .`.
 PROJECT_FILES = ("pyproject.toml", "README.md")
 PIP_TIMEOUT = 600
@@ -74,7 +74,7 @@ INHERITED_SETTINGS = (
 IMPORT_EVERY_MODULE = """
 import importlib, pkgutil, traceback
 failures = []
-for top in ("api", "network", "workers"):
+for top in ("api", "network", "workers", "dispatch"):
     package = importlib.import_module(top)
     for module in pkgutil.walk_packages(package.__path__, top + "."):
         if module.name.startswith("network.migrations"):  # run by Alembic, not importable alone

@@ -1,15 +1,22 @@
-"""`commons seed bench`: the benchmark data set keeps every denormalised count true to its rows,
-and the hot list answers for the practice member the command prints."""
+"""`commons seed bench`: the benchmark data set keeps every denormalised count true to its rows
+and writes text as the services do, and the hot list answers for the practice member the command
+prints."""
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from api.cli import main
 from network.access import Anonymity
+from network.activity.descriptions import facts
+from network.activity.models import Activity
 from network.organisations.models import Organisation
 from network.people.models import Membership, Person
 from network.problems.models import AffectedPractice, Comment, Problem, ProblemTag
+from network.problems.services import tags_of
+from network.safety import excerpt, render_markdown
+from network.seed.bulk import BulkWriter
 
 
 def _seed(app) -> str:
@@ -80,3 +87,29 @@ def test_a_second_run_refuses_with_one_line(app, session):
     again = app.test_cli_runner().invoke(main, args=["seed", "bench", "--scale", "T"])
     assert again.exit_code != 0
     assert again.output.strip().count("\n") == 0 and "already exists" in again.output
+
+
+def test_rows_read_as_the_services_write_them(app, session):
+    """Rendering, excerpts, tags and activity facts come from the services' own functions."""
+    _seed(app)
+    for p in session.scalars(select(Problem)):
+        assert p.body_html == render_markdown(p.body)
+        assert p.excerpt == excerpt(p.body)
+        assert p.tags == tags_of(p.tags)
+    for c in session.scalars(select(Comment)):
+        assert c.body_html == render_markdown(c.body)
+    posted = session.execute(
+        select(Activity.data, Problem.title, Problem.excerpt).join(
+            Problem, Problem.id == Activity.thread_id
+        )
+    ).all()
+    assert len(posted) == 200
+    assert all(data == facts("posted", title=t, excerpt=e) for data, t, e in posted)
+
+
+def test_the_bulk_writer_refuses_rows_it_would_write_wrongly(session):
+    bulk = BulkWriter(session.connection())
+    with pytest.raises(ValueError, match="no column colour"):
+        bulk.write(ProblemTag, [{"problem_id": 1, "colour": "red"}])
+    with pytest.raises(ValueError, match="other columns than the first"):
+        bulk.write(ProblemTag, [{"problem_id": 1, "tag": "it"}, {"problem_id": 2}])

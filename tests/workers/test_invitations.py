@@ -9,8 +9,8 @@ from redis import Redis
 from rq import SimpleWorker
 
 from api.app import create_app
-from workers import runtime
-from workers.queues import QUEUES, make_dispatcher, queue
+from dispatch import runtime
+from dispatch.queues import QUEUES, make_dispatcher, queue
 
 
 def _outbox(settings):

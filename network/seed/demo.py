@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from network.db import changed_rows
 from network.organisations.models import Organisation, OrganisationKind
 from network.people.models import Membership, Person, Role, StaffGroup
 from network.people.passwords import hash_password
@@ -96,12 +97,13 @@ def ensure_demo_passwords(uow: UnitOfWork) -> int:
     without = (Person.email.in_(_demo_emails()), Person.password_hash.is_(None))
     if uow.session.scalar(select(Person.id).where(*without).limit(1)) is None:
         return 0
-    return uow.session.execute(
+    return changed_rows(
+        uow.session,
         update(Person)
         .where(*without)
         .values(password_hash=hash_password(DEMO_PASSWORD))
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
 
 
 @dataclass(frozen=True)
