@@ -214,6 +214,7 @@ def _register_api(app: Flask) -> None:
         organisations,
         people,
         problems,
+        workstreams,
     )
     from api.auth import routes as oauth
 
@@ -232,6 +233,7 @@ def _register_api(app: Flask) -> None:
         problems.blp,
         moderation.blp,
         activity.blp,
+        workstreams.blp,
         audit.blp,
     ):
         api.register_blueprint(blueprint)

@@ -1,4 +1,4 @@
-"""Moderation of problem boards."""
+"""Moderation of what is posted on boards: problems, workstreams, and their parts."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from marshmallow import fields, validate
 
 from api.blueprint import Blueprint
 from api.context import principal, uow
-from api.problems import ID, ProblemDetailSchema, with_etag
+from api.problems import ID, ProblemDetailSchema, read_problem, with_etag
 from api.schemas import In, Out, PageQuery, StrictInteger, UTCDateTime, page_of
 from api.spec import LOCATION_HEADER, location
-from network.problems import moderation, queries
+from api.workstreams import WorkstreamDetailSchema, read_workstream
+from network.problems import moderation
 from network.problems.models import ReportStatus
+from network.workstreams import moderation as workstream_moderation
 
 blp = Blueprint(
     "moderation",
@@ -29,11 +31,25 @@ class ReportInSchema(In):
 class ReportSchema(Out):
     id = fields.Integer()
     board_id = fields.Integer()
-    problem_id = fields.Integer()
+    problem_id = fields.Integer(allow_none=True)
     comment_id = fields.Integer(allow_none=True)
+    workstream_id = fields.Integer(allow_none=True)
+    action_id = fields.Integer(allow_none=True)
+    check_in_id = fields.Integer(allow_none=True)
     reason = fields.String()
     status = fields.Enum(ReportStatus)
     created_at = UTCDateTime()
+
+
+class WorkstreamReportInSchema(In):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    action_id = StrictInteger(**ID)
+    check_in_id = StrictInteger(**ID)
+
+
+class WorkstreamPartSchema(In):
+    action_id = StrictInteger(**ID, metadata={"description": "One of its actions, not all of it."})
+    check_in_id = StrictInteger(**ID, metadata={"description": "One of its check-ins."})
 
 
 class ReportQuery(PageQuery):
@@ -102,7 +118,7 @@ class Hide(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, problem_id):
         moderation.set_hidden(uow(), principal(), problem_id, True)
-        return with_etag(queries.get(uow(), principal(), problem_id))
+        return with_etag(read_problem(problem_id))
 
 
 @blp.route("/problems/<id:problem_id>/unhide")
@@ -114,7 +130,7 @@ class Unhide(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, problem_id):
         moderation.set_hidden(uow(), principal(), problem_id, False)
-        return with_etag(queries.get(uow(), principal(), problem_id))
+        return with_etag(read_problem(problem_id))
 
 
 @blp.route("/problems/<id:problem_id>/redactions")
@@ -130,3 +146,65 @@ class Redactions(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data, problem_id):
         return {"places": moderation.redact(uow(), principal(), problem_id, **data)}
+
+
+@blp.route("/workstreams/<id:workstream_id>/reports")
+class WorkstreamReports(MethodView):
+    @blp.doc(
+        operationId="reportWorkstream",
+        summary="Report a workstream, or one of its actions or check-ins.",
+    )
+    @blp.arguments(WorkstreamReportInSchema)
+    @blp.response(201, ReportSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, data, workstream_id):
+        return workstream_moderation.report(uow(), principal(), workstream_id, **data)
+
+
+@blp.route("/workstreams/<id:workstream_id>/hide")
+class HideWorkstream(MethodView):
+    @blp.doc(
+        operationId="hideWorkstream",
+        summary="Hide a workstream, or one of its actions or check-ins, from all but its "
+        "moderators.",
+    )
+    @blp.arguments(WorkstreamPartSchema)
+    @blp.response(200, WorkstreamDetailSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, data, workstream_id):
+        workstream_moderation.set_hidden(uow(), principal(), workstream_id, True, **data)
+        return read_workstream(workstream_id)
+
+
+@blp.route("/workstreams/<id:workstream_id>/unhide")
+class UnhideWorkstream(MethodView):
+    @blp.doc(
+        operationId="unhideWorkstream",
+        summary="Show a hidden workstream, action or check-in again.",
+    )
+    @blp.arguments(WorkstreamPartSchema)
+    @blp.response(200, WorkstreamDetailSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, data, workstream_id):
+        workstream_moderation.set_hidden(uow(), principal(), workstream_id, False, **data)
+        return read_workstream(workstream_id)
+
+
+@blp.route("/workstreams/<id:workstream_id>/redactions")
+class WorkstreamRedactions(MethodView):
+    @blp.doc(
+        operationId="redactWorkstream",
+        summary="Replace a text wherever it is stored: workstream, actions, check-ins, activity.",
+    )
+    @blp.arguments(RedactionInSchema)
+    @blp.response(200, RedactionSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, data, workstream_id):
+        return {"places": workstream_moderation.redact(uow(), principal(), workstream_id, **data)}

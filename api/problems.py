@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Response, current_app
 from flask.views import MethodView
 from marshmallow import fields, validate
@@ -15,6 +17,9 @@ from network.access import Anonymity
 from network.organisations.models import Organisation, OrganisationKind
 from network.problems import queries, services
 from network.problems.models import CommentKind, ProblemStatus
+from network.problems.queries import ProblemView
+from network.workstreams import queries as workstream_queries
+from network.workstreams.models import WorkstreamStatus
 
 blp = Blueprint("problems", __name__, url_prefix="/api/v1", description="Problem boards.")
 
@@ -65,11 +70,21 @@ class ProblemSchema(Out):
     )
 
 
+class WorkstreamRefSchema(Out):
+    id = fields.Integer()
+    title = fields.String()
+    status = fields.Enum(WorkstreamStatus)
+
+
 class ProblemDetailSchema(ProblemSchema):
     body = fields.String(attribute="problem.body", metadata={"description": "Markdown."})
     body_html = fields.String(attribute="problem.body_html", metadata={"description": "Sanitised."})
     hidden = fields.Boolean(attribute="problem.hidden")
     accepted_comment_id = fields.Integer(attribute="problem.accepted_comment_id", allow_none=True)
+    workstreams = fields.List(
+        fields.Nested(WorkstreamRefSchema),
+        metadata={"description": "The workstreams that took it on that you can read."},
+    )
 
 
 class ProblemQuery(PageQuery):
@@ -168,6 +183,14 @@ def problem_item(row) -> dict:
     }
 
 
+def read_problem(problem_id: int) -> ProblemView:
+    """A problem as its page shows it to the caller: with the workstreams that took it on that
+    they can read."""
+    view = queries.get(uow(), principal(), problem_id)
+    taken_on = workstream_queries.workstreams_of_problem(uow(), principal(), problem_id)
+    return dataclasses.replace(view, workstreams=taken_on)
+
+
 def _etag(view) -> str:
     """The tag of what this reader is shown (ProblemDetailSchema of the view)."""
     return etags.etag(view.problem.id, view.problem.version, ProblemDetailSchema().dump(view))
@@ -175,7 +198,7 @@ def _etag(view) -> str:
 
 def _if_match(problem_id: int):
     """If-Match against the problem as the caller reads it now."""
-    return etags.if_match(_etag(queries.get(uow(), principal(), problem_id)))
+    return etags.if_match(_etag(read_problem(problem_id)))
 
 
 def with_etag(view, status: int = 200):
@@ -211,7 +234,7 @@ class Problems(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data):
         problem = services.create(uow(), principal(), **data)
-        view, status, headers = with_etag(queries.get(uow(), principal(), problem.id), 201)
+        view, status, headers = with_etag(read_problem(problem.id), 201)
         return view, status, headers | location("problems.ProblemById", problem_id=problem.id)
 
 
@@ -234,7 +257,7 @@ class ProblemById(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, problem_id):
-        view = queries.get(uow(), principal(), problem_id)
+        view = read_problem(problem_id)
         if etags.none_match(_etag(view)):
             return Response(status=304, headers={"ETag": _etag(view)})
         return with_etag(view)
@@ -253,7 +276,7 @@ class ProblemById(MethodView):
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
     def patch(self, changes, problem_id):
         services.update(uow(), principal(), problem_id, if_match=_if_match(problem_id), **changes)
-        return with_etag(queries.get(uow(), principal(), problem_id))
+        return with_etag(read_problem(problem_id))
 
     @blp.doc(
         operationId="deleteProblem",

@@ -198,6 +198,7 @@ def load_models() -> None:
     from network.people import models as _people  # noqa: F401
     from network.problems import models as _problems  # noqa: F401
     from network.signin import models as _signin  # noqa: F401
+    from network.workstreams import models as _workstreams  # noqa: F401
 
 
 def changed_rows(session: Session, statement: Executable) -> int:

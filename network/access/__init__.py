@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import SQLCoreOperations
 
-from network.errors import NotFound
+from network.errors import Forbidden, Invalid, NotFound
 from network.organisations.models import Organisation, OrganisationKind
 from network.people.models import Membership, Person, Role
 
@@ -233,6 +233,22 @@ def acting_practice(session: Session, principal: Principal, board_id: int) -> in
     return practices[0] if practices else None
 
 
+def practice_for_write(principal: Principal, practice_id: int | None) -> int:
+    """The practice a write is on behalf of ("my practice", API.md): the one named, which must
+    be theirs; unnamed, their only practice. Several and none named: Invalid; none: Forbidden."""
+    if practice_id is not None:
+        if practice_id not in principal.practices:
+            raise Forbidden(f"You are not a member of practice {practice_id}.")
+        return practice_id
+    if not principal.practices:
+        raise Forbidden("Only people of a practice act for one.")
+    if len(principal.practices) > 1:
+        raise Invalid(
+            "You belong to several practices: say which one (practice_id).", field="practice_id"
+        )
+    return next(iter(principal.practices))
+
+
 def readable_board_ids(principal: Principal) -> frozenset[int]:
     return principal.belongs
 
@@ -304,7 +320,7 @@ class ThreadKind:
 
 _THREADS: dict[str, ThreadKind] = {}
 # The per-feature rule modules that register threads: a new feature adds its module here.
-_FEATURE_RULES = ("network.access.problems",)
+_FEATURE_RULES = ("network.access.problems", "network.access.workstreams")
 
 
 def register_thread(kind: ThreadKind) -> None:

@@ -15,8 +15,12 @@ from typing import Any
 Facts = Mapping[str, Any]
 
 
+def _quoted(facts: Facts, name: str) -> str:
+    return f"“{facts.get(name, '')}”"
+
+
 def _title(facts: Facts) -> str:
-    return f"“{facts.get('title', '')}”"
+    return _quoted(facts, "title")
 
 
 def _status(facts: Facts) -> str:
@@ -44,6 +48,37 @@ VERBS: dict[str, Verb] = {
     "comment": _verb(lambda f: f"commented on {_title(f)}", "title", "excerpt"),
     "idea": _verb(lambda f: f"suggested an idea on {_title(f)}", "title", "excerpt"),
     "accepted": _verb(lambda f: f"accepted an idea: {_title(f)} is solved", "title"),
+    # workstreams (thread: the workstream; its practice shown beside the actor)
+    "workstream_created": _verb(lambda f: f"started the workstream {_title(f)}", "title"),
+    "workstream_edited": _verb(lambda f: f"edited the workstream {_title(f)}", "title"),
+    "practice_joined": _verb(
+        lambda f: f"{_quoted(f, 'practice')} joined {_title(f)}", "title", "practice"
+    ),
+    "practice_left": _verb(
+        lambda f: f"{_quoted(f, 'practice')} left {_title(f)}", "title", "practice"
+    ),
+    "problem_linked": _verb(
+        lambda f: f"took on {_quoted(f, 'problem')} in {_title(f)}", "title", "problem"
+    ),
+    "problem_unlinked": _verb(
+        lambda f: f"let {_quoted(f, 'problem')} go from {_title(f)}", "title", "problem"
+    ),
+    "action_added": _verb(
+        lambda f: f"added the action {_quoted(f, 'action')} to {_title(f)}", "title", "action"
+    ),
+    "action_updated": _verb(
+        lambda f: f"changed the action {_quoted(f, 'action')} in {_title(f)}", "title", "action"
+    ),
+    "action_done": _verb(
+        lambda f: f"completed {_quoted(f, 'action')} in {_title(f)}", "title", "action"
+    ),
+    "action_dropped": _verb(
+        lambda f: f"dropped {_quoted(f, 'action')} in {_title(f)}", "title", "action"
+    ),
+    "action_reopened": _verb(
+        lambda f: f"reopened {_quoted(f, 'action')} in {_title(f)}", "title", "action"
+    ),
+    "checked_in": _verb(lambda f: f"checked in on {_title(f)}", "title", "excerpt"),
 }
 
 

@@ -152,13 +152,28 @@ class ProblemRevision(Base):
 
 
 class Report(Base):
+    """A reader's report of something on a board: a problem (or one of its comments), or a
+    workstream (or one of its actions or check-ins)."""
+
     __tablename__ = "report"
-    __table_args__ = (Index("ix_report_board_id_status_id", "board_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_report_board_id_status_id", "board_id", "status", "id"),
+        CheckConstraint("(problem_id IS NULL) <> (workstream_id IS NULL)", name="one_thread"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     board_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
-    problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"))
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"))
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"))
+    workstream_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workstream.id", ondelete="CASCADE")
+    )
+    action_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workstream_action.id", ondelete="CASCADE")
+    )
+    check_in_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workstream_check_in.id", ondelete="CASCADE")
+    )
     reporter_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus), default=ReportStatus.open)

@@ -63,6 +63,9 @@ class ProblemView:
     practice: Organisation | None  # None when anonymity hides it, or the author has none
     can_edit: bool
     can_moderate: bool = False
+    # The workstreams that took it on that the reader reads (its page shows them; rows of
+    # id, title and status).
+    workstreams: Sequence[Any] = ()
     # One of the reader's practices has said "we have this too" (signals only: a
     # practice-anonymous author's practice is counted without one, so it reads as for anyone).
     my_practice_affected: bool = False
@@ -285,7 +288,7 @@ def _comment_select(problem_id: int) -> Select:
         person_id=Comment.author_id,
         practice_id=Comment.author_practice_id,
     )
-    return stmt.where(Comment.problem_id == problem_id, Comment.hidden.is_(False))
+    return stmt.where(Comment.problem_id == problem_id, problem_rules.comment_shown())
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy import update as sql_update
 
 from network import access, preconditions
 from network.access import Anonymity, Principal
+from network.access import problems as problem_rules
 from network.activity import services as activity
 from network.activity.services import Ref
 from network.db import changed_rows, insert_or_get, utcnow
@@ -148,12 +149,31 @@ def update(
         _activity(uow, principal, problem, "edited")
     if tags is not None:
         set_tags(uow, problem, tags)
-    if "status" in changes and changes["status"] != problem.status:
-        problem.status = ProblemStatus(changes["status"])
-        _activity(uow, principal, problem, "status_changed", status=problem.status.value)
+    if "status" in changes:
+        _change_status(uow, principal, problem, ProblemStatus(changes["status"]))
     problem.updated_at = problem.last_activity_at = utcnow()
     uow.session.flush()
     return problem
+
+
+def set_status(
+    uow: UnitOfWork, principal: Principal, problem: Problem, status: ProblemStatus
+) -> None:
+    """Move a problem the principal reads to `status` from elsewhere (a workstream taking it on,
+    letting it go, or completing): a new version, so an edit based on the old one is refused."""
+    if status is problem.status:
+        return
+    bump_version(uow.session, problem)
+    _change_status(uow, principal, problem, status)
+    problem.updated_at = problem.last_activity_at = utcnow()
+
+
+def _change_status(
+    uow: UnitOfWork, principal: Principal, problem: Problem, status: ProblemStatus
+) -> None:
+    if status is not problem.status:
+        problem.status = status
+        _activity(uow, principal, problem, "status_changed", status=status.value)
 
 
 def delete(
@@ -307,7 +327,11 @@ def accept_idea(uow: UnitOfWork, principal: Principal, problem_id: int, comment_
     if not view.can_edit:
         raise Forbidden("Only the problem's author and the board's administrators accept ideas.")
     comment = uow.session.get(Comment, comment_id)
-    if comment is None or comment.problem_id != problem.id or comment.hidden:
+    if (
+        comment is None
+        or comment.problem_id != problem.id
+        or not problem_rules.comment_readable(comment)
+    ):
         raise NotFound(f"Comment {comment_id} not found.")
     if comment.kind is not CommentKind.idea:
         raise Conflict("Only ideas can be accepted.")

@@ -1,4 +1,5 @@
-"""The demo network: a federation, two PCNs, five practices and their people."""
+"""The demo network: a federation, two PCNs, five practices and their people, and what they
+have been doing (`demo_content`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from network.db import changed_rows
 from network.organisations.models import Organisation, OrganisationKind
 from network.people.models import Membership, Person, Role, StaffGroup
 from network.people.passwords import hash_password
+from network.seed.demo_content import DEMO_PCN, seed_demo_content
 from network.signin import services as signin
 from network.uow import UnitOfWork
 
@@ -168,10 +170,13 @@ def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None
 
     person("Fiona Reid", "fiona.reid", StaffGroup.management, federation, Role.admin)
     names = iter(_NAMES)
+    pcns: dict[str, Organisation] = {}
+    practices: dict[str, Organisation] = {}
     for pcn_name, practice_names in _PCNS.items():
         pcn = Organisation(kind=OrganisationKind.pcn, name=pcn_name, parent_id=federation.id)
         session.add(pcn)
         session.flush()
+        pcns[pcn_name] = pcn
         progress(f"  {pcn_name}")
         director, local = _CLINICAL_DIRECTORS[pcn_name]
         cd = person(director, local, StaffGroup.gp, pcn, Role.admin)
@@ -181,6 +186,7 @@ def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None
             )
             session.add(practice)
             session.flush()
+            practices[practice_name] = practice
             progress(f"    {practice_name}")
             # The clinical director also works at the first practice of their PCN.
             if practice_name == practice_names[0]:
@@ -194,4 +200,6 @@ def seed_demo(uow: UnitOfWork, progress: Callable[[str], None] = lambda _m: None
                 first, last = next(names)
                 person(f"{first} {last}", f"{first}.{last}".lower(), group, practice, role)
     session.flush()
+    progress("  shared problems and the Workflow workstream")
+    seed_demo_content(uow, practices, pcns[DEMO_PCN], director_email)
     return DemoSummary(True, federation.id, len(people), director_email, client_id)

@@ -11,18 +11,24 @@ from tests.factories.people import membership, person
 from tests.factories.problems import affected, comment, problem, report
 from tests.factories.scenes import Network, network
 from tests.factories.tokens import token, token_for_settings
+from tests.factories.workstreams import action, check_in, hide_workstream, take_part, workstream
 
 __all__ = [
     "Network",
+    "action",
     "affected",
+    "check_in",
     "comment",
     "fresh_database",
+    "hide_workstream",
     "membership",
     "network",
     "organisation",
     "person",
     "problem",
     "report",
+    "take_part",
     "token",
     "token_for_settings",
+    "workstream",
 ]

@@ -88,6 +88,23 @@ def test_seed_demo_builds_the_network_once(app, client):
     assert (
         kinds.count("federation") == 1 and kinds.count("pcn") == 2 and kinds.count("practice") == 5
     )
+    # What the network has been doing: shared problems and a Workflow workstream with history.
+    workstreams = client.get("/api/v1/workstreams", headers=headers).get_json()["items"]
+    assert [(w["title"], w["status"], w["practice_count"]) for w in workstreams] == [
+        ("Workflow", "active", 3)
+    ]
+    url = f"/api/v1/workstreams/{workstreams[0]['id']}"
+    actions = client.get(f"{url}/actions", headers=headers).get_json()["items"]
+    assert len(actions) == 4
+    assert [a["status"] for a in actions].count("done") == 1
+    assert [a["overdue"] for a in actions].count(True) == 1
+    assert len(client.get(f"{url}/updates", headers=headers).get_json()["items"]) == 3
+    problems = client.get("/api/v1/problems", headers=headers).get_json()["items"]
+    assert sorted(p["affected_count"] for p in problems if p["board"]["kind"] == "pcn") == [
+        2,
+        3,
+        3,
+    ]
 
 
 def test_openapi_write_exports_the_document(app, tmp_path):

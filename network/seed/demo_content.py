@@ -1,0 +1,180 @@
+"""What the demo network has been doing: shared problems on North Riverside PCN's board, a
+practice's private one, and the "Workflow" workstream with a few weeks of history — practices
+taking part, actions (one of them overdue), check-ins. Written through the services, as people
+would, so counts and activity are what the product keeps; then moved back in time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from network.access import load_principal
+from network.activity.models import Activity
+from network.db import utcnow
+from network.organisations.models import Organisation
+from network.people.models import Membership, Person
+from network.preconditions import ANY_VERSION
+from network.problems import services as problems
+from network.uow import UnitOfWork
+from network.workstreams import queries as workstream_queries
+from network.workstreams import services as workstreams
+from network.workstreams.models import ActionStatus, CheckIn, Workstream, WorkstreamStatus
+
+DEMO_PCN = "North Riverside PCN"
+
+# (practice of the author, title, body, practices that say "we have this too")
+SHARED_PROBLEMS = [
+    (
+        "Castle Street Surgery",
+        "Clinical correspondence lands on GPs",
+        "Every hospital letter goes to a GP's inbox, including the ones that need no clinical "
+        "action. Our GPs spend **an hour a day** on them.",
+        ["Millbrook Medical Centre", "Oakfield Practice"],
+    ),
+    (
+        "Millbrook Medical Centre",
+        "Discharge summaries arrive as five separate documents",
+        "One discharge becomes five PDFs in the workflow queue, each coded by hand.",
+        ["Castle Street Surgery"],
+    ),
+    (
+        "Oakfield Practice",
+        "Repeat prescription requests by phone at 8am",
+        "The phone queue at 8am is half prescription requests that could come online.",
+        ["Castle Street Surgery", "Millbrook Medical Centre"],
+    ),
+]
+PRIVATE_PROBLEM = (
+    "Castle Street Surgery",
+    "Our scanning backlog is three weeks",
+    "Only one administrator scans, and she is on leave in December.",
+)
+
+
+def _person(uow: UnitOfWork, email: str) -> Person:
+    return uow.session.scalars(select(Person).where(Person.email == email)).one()
+
+
+def _staff(uow: UnitOfWork, practice: Organisation, group: str) -> Person:
+    return uow.session.scalars(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.organisation_id == practice.id, Person.staff_group == group)
+        .order_by(Person.id)
+    ).first() or _missing(practice, group)
+
+
+def _missing(practice: Organisation, group: str) -> Person:
+    raise LookupError(f"the demo has no {group} at {practice.name}")
+
+
+def seed_demo_content(
+    uow: UnitOfWork, practices: dict[str, Organisation], pcn: Organisation, director_email: str
+) -> Workstream:
+    """The problems and the Workflow workstream of `pcn`, started by its clinical director."""
+    director = _person(uow, director_email)
+    as_director = load_principal(uow.session, director)
+
+    def principal_of(practice: str, group: str = "gp"):
+        return load_principal(uow.session, _staff(uow, practices[practice], group))
+
+    posted = []
+    for author_practice, title, body, others in SHARED_PROBLEMS:
+        problem = problems.create(
+            uow, principal_of(author_practice), board_id=pcn.id, title=title, body=body
+        )
+        for other in others:
+            problems.signal_affected(uow, principal_of(other, "management"), problem.id)
+        posted.append(problem)
+    practice, title, body = PRIVATE_PROBLEM
+    problems.create(
+        uow,
+        principal_of(practice, "management"),
+        board_id=practices[practice].id,
+        title=title,
+        body=body,
+    )
+
+    workstream = workstreams.create(
+        uow,
+        as_director,
+        organisation_id=pcn.id,
+        title="Workflow",
+        purpose="Take clinical correspondence off GPs: trained administrators code and file "
+        "the letters that need no clinical action.",
+        aim="Give each GP 40 minutes a day back by the end of March.",
+        lead_id=director.id,
+        problem_ids=[posted[0].id],
+    )
+    for name in ("Castle Street Surgery", "Millbrook Medical Centre", "Oakfield Practice"):
+        workstreams.join(uow, as_director, workstream.id, practices[name].id)
+    workstreams.update(
+        uow,
+        as_director,
+        workstream.id,
+        if_match=ANY_VERSION,
+        status=WorkstreamStatus.active,
+    )
+    today = workstream_queries.today()
+    actions = [
+        ("Castle Street Surgery", "management", "Write the letter-coding protocol", -10, True),
+        ("Millbrook Medical Centre", "management", "Train two administrators to code", -3, False),
+        ("Oakfield Practice", "management", "Count letters per GP per day for a week", 4, False),
+        ("Castle Street Surgery", "gp", "Review a week of coded letters", 9, False),
+    ]
+    for practice_name, group, title, days, done in actions:
+        owner = principal_of(practice_name, group)
+        action = workstreams.add_action(
+            uow,
+            owner,
+            workstream.id,
+            title=title,
+            owner_id=owner.person_id,
+            due_on=today + timedelta(days=days),
+        )
+        if done:
+            workstreams.update_action(
+                uow, owner, workstream.id, action.id, status=ActionStatus.done
+            )
+    check_ins = [
+        ("Castle Street Surgery", "The protocol is drafted: 14 letter types need no GP."),
+        ("Millbrook Medical Centre", "Both administrators start training on Monday."),
+        ("Oakfield Practice", "Counting starts this week; the GPs are keen."),
+    ]
+    for practice_name, body in check_ins:
+        workstreams.add_check_in(
+            uow, principal_of(practice_name, "management"), workstream.id, body=body
+        )
+    uow.session.flush()
+    _move_back(uow, workstream)
+    return workstream
+
+
+def _move_back(uow: UnitOfWork, workstream: Workstream) -> None:
+    """A few weeks of history: the workstream began three weeks ago, check-ins came weekly."""
+    now = utcnow()
+    started = now - timedelta(days=21)
+    uow.session.execute(
+        update(Workstream).where(Workstream.id == workstream.id).values(created_at=started)
+    )
+    ids = uow.session.scalars(
+        select(CheckIn.id).where(CheckIn.workstream_id == workstream.id).order_by(CheckIn.id)
+    ).all()
+    for weeks_ago, check_in_id in zip((2, 1, 0), ids, strict=True):
+        at = now - timedelta(days=7 * weeks_ago, hours=3)
+        uow.session.execute(update(CheckIn).where(CheckIn.id == check_in_id).values(created_at=at))
+        uow.session.execute(
+            update(Activity)
+            .where(Activity.subject_type == "check_in", Activity.subject_id == check_in_id)
+            .values(at=at)
+        )
+    uow.session.execute(
+        update(Activity)
+        .where(
+            Activity.thread_type == "workstream",
+            Activity.thread_id == workstream.id,
+            Activity.subject_type != "check_in",
+        )
+        .values(at=started)
+    )

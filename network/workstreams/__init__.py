@@ -1,0 +1,1 @@
+"""Joint workstreams: work that practices of a PCN or federation do together."""
