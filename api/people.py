@@ -14,7 +14,7 @@ from network.organisations import services as organisations
 from network.organisations.models import OrganisationKind
 from network.people import services as people
 from network.people.models import Role, StaffGroup
-from network.signin import services as signin
+from network.signin import totp as signin
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in person.")
 

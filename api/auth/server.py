@@ -30,7 +30,7 @@ from api.auth.tokens import ACCESS_TOKEN_MINUTES, mint_access_token
 from api.context import commons, uow
 from network.people.models import Person
 from network.signin import authorization_codes, passwords, refresh_tokens
-from network.signin import services as signin
+from network.signin import clients as signin
 from network.signin.models import AuthorizationCode, OAuthClient, RefreshToken
 
 SCOPES = ("openid", "profile", "email")

@@ -13,7 +13,7 @@ from api.context import commons
 from network.audit import services as audit
 from network.errors import DomainError
 from network.people import services as people
-from network.signin import services as signin
+from network.signin import clients as signin
 
 CLI_CLIENT_ID = "commons-cli"
 

@@ -9,7 +9,7 @@ from api.cli.operator import unit_of_work
 from network.errors import DomainError
 from network.people import services as people
 from network.people.models import StaffGroup
-from network.signin import services as signin
+from network.signin import totp as signin
 
 
 @click.group(cls=AppGroup)

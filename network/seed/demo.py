@@ -13,7 +13,7 @@ from network.organisations.models import Organisation, OrganisationKind
 from network.people.models import Membership, Person, Role, StaffGroup
 from network.people.passwords import hash_password
 from network.seed.demo_content import DEMO_PCN, seed_demo_content
-from network.signin import services as signin
+from network.signin import clients as signin
 from network.uow import UnitOfWork
 
 DEMO_FEDERATION = "Riverside Health Federation"

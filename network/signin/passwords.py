@@ -20,7 +20,7 @@ from network.people.models import Person
 from network.people.passwords import hash_password, needs_rehash, verify_password
 from network.signin.models import AccountLink, AccountLinkPurpose, ExternalIdentity, digest
 from network.signin.refresh_tokens import revoke_sessions
-from network.signin.services import totp_matches
+from network.signin.totp import totp_matches
 from network.uow import UnitOfWork
 
 MIN_PASSWORD_LENGTH = 12

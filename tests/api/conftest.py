@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from network.people.passwords import hash_password
-from network.signin import services as signin
+from network.signin import clients as signin
 from network.uow import UnitOfWork
 from tests import factories
 from tests.api.test_signin_flow import PASSWORD, REDIRECT

@@ -30,7 +30,7 @@ from network.audit.models import AuditEntry
 from network.people.passwords import hash_password
 from network.seed import demo as seed
 from network.signin import authorization_codes, passwords
-from network.signin import services as signin
+from network.signin import clients as signin
 from network.signin.models import (
     AccountLinkPurpose,
     AuthorizationCode,

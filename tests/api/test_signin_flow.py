@@ -20,7 +20,7 @@ import requests
 from werkzeug.serving import make_server
 
 from api.app import create_app
-from network.signin import services as signin
+from network.signin import clients as signin
 from network.uow import UnitOfWork
 from tests import factories
 

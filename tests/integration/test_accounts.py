@@ -11,8 +11,8 @@ from api.cli import main
 from network.db import utcnow
 from network.errors import Invalid, NotFound
 from network.people import services as people
-from network.signin import passwords, refresh_tokens
-from network.signin import services as signin
+from network.signin import clients as signin
+from network.signin import passwords, refresh_tokens, totp
 from network.signin.models import AccountLink, AccountLinkPurpose, RefreshToken
 from network.uow import UnitOfWork
 from tests import factories
@@ -115,9 +115,9 @@ def test_totp_is_required_once_enabled_and_superusers_must_use_it(uow):
     with pytest.raises(passwords.SignInFailed) as refused:
         passwords.authenticate(uow, person.email, STRONG)
     assert "two-step" in refused.value.message
-    secret, uri = signin.start_totp(uow, person)
+    secret, uri = totp.start_totp(uow, person)
     assert uri.startswith("otpauth://totp/")
-    signin.confirm_totp(uow, person, pyotp.TOTP(secret).now())
+    totp.confirm_totp(uow, person, pyotp.TOTP(secret).now())
     with pytest.raises(passwords.SignInFailed):
         passwords.authenticate(uow, person.email, STRONG)
     with pytest.raises(passwords.SignInFailed):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from network.audit.models import AuditEntry
 from network.signin import authorization_codes, refresh_tokens
-from network.signin import services as signin
+from network.signin import clients as signin
 from network.signin.models import RefreshToken
 from network.uow import UnitOfWork
 from tests import factories
