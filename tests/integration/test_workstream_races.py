@@ -1,0 +1,130 @@
+"""Workstream changes by two transactions at once, on PostgreSQL (where they truly overlap): a
+practice joins once, leaves once, a problem is taken on once — and the activity says so once."""
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from network.access import load_principal
+from network.activity.models import Activity
+from network.db import make_engine, make_session_factory
+from network.errors import DomainError
+from network.people.models import Person, Role
+from network.problems import services as problem_services
+from network.uow import UnitOfWork
+from network.workstreams import services
+from network.workstreams.models import LinkedProblem, Participation
+from tests import factories
+
+
+@pytest.fixture
+def world(committed_database_url):
+    """A PCN with a practice, the PCN's administrator (who works at the practice) and a
+    workstream with a problem to take on, all committed."""
+    engine = make_engine(committed_database_url)
+    factory = make_session_factory(engine)
+    with UnitOfWork(factory) as setup:
+        fed = factories.organisation(setup.session, "federation")
+        pcn = factories.organisation(setup.session, "pcn", fed)
+        practice = factories.organisation(setup.session, "practice", pcn)
+        manager = factories.person(setup.session, member_of=practice)
+        factories.membership(setup.session, manager, pcn, Role.admin)
+        principal = load_principal(setup.session, manager)
+        problem = problem_services.create(
+            setup, principal, board_id=pcn.id, title="Letters", body="Five PDFs."
+        )
+        workstream = services.create(
+            setup, principal, organisation_id=pcn.id, title="Workflow", purpose="Fewer letters."
+        )
+        setup.commit()
+        ids = {
+            "manager": manager.id,
+            "practice": practice.id,
+            "problem": problem.id,
+            "workstream": workstream.id,
+        }
+    yield factory, ids
+    engine.dispose()
+
+
+def _at_once(factory, person_id: int, change, n: int = 4) -> list:
+    """Run `change(uow, principal)` in `n` threads released together, each in its own unit of
+    work that commits; returns what each returned or raised."""
+    barrier = threading.Barrier(n)
+    outcomes: list = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            with UnitOfWork(factory) as uow:
+                principal = load_principal(uow.session, uow.session.get_one(Person, person_id))
+                barrier.wait(5)
+                outcomes[i] = change(uow, principal)
+                uow.commit()
+        except DomainError as exc:
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+def _count(factory, stmt) -> int:
+    with UnitOfWork(factory) as uow:
+        return uow.session.scalar(stmt)
+
+
+def _activity(factory, workstream_id: int, verb: str) -> int:
+    return _count(
+        factory,
+        select(func.count())
+        .select_from(Activity)
+        .where(
+            Activity.thread_type == "workstream",
+            Activity.thread_id == workstream_id,
+            Activity.verb == verb,
+        ),
+    )
+
+
+def test_a_practice_joins_once_when_asked_four_times_at_once(world):
+    factory, ids = world
+    outcomes = _at_once(
+        factory,
+        ids["manager"],
+        lambda uow, p: services.join(uow, p, ids["workstream"], ids["practice"])[1],
+    )
+    assert sorted(outcomes) == [False, False, False, True]
+    assert _count(factory, select(func.count()).select_from(Participation)) == 1
+    assert _activity(factory, ids["workstream"], "practice_joined") == 1
+
+
+def test_a_practice_leaves_once_when_asked_four_times_at_once(world):
+    factory, ids = world
+    with UnitOfWork(factory) as uow:
+        manager = load_principal(uow.session, uow.session.get_one(Person, ids["manager"]))
+        services.join(uow, manager, ids["workstream"], ids["practice"])
+        uow.commit()
+    outcomes = _at_once(
+        factory,
+        ids["manager"],
+        lambda uow, p: services.leave(uow, p, ids["workstream"], ids["practice"]),
+    )
+    assert sum(isinstance(o, list) for o in outcomes) == 1
+    assert sum(isinstance(o, DomainError) for o in outcomes) == 3
+    assert _activity(factory, ids["workstream"], "practice_left") == 1
+
+
+def test_a_problem_is_taken_on_once_when_linked_four_times_at_once(world):
+    factory, ids = world
+    outcomes = _at_once(
+        factory,
+        ids["manager"],
+        lambda uow, p: services.link_problem(uow, p, ids["workstream"], ids["problem"]),
+    )
+    assert sorted(outcomes) == [False, False, False, True]
+    assert _count(factory, select(func.count()).select_from(LinkedProblem)) == 1
+    assert _activity(factory, ids["workstream"], "problem_linked") == 1
