@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 from api.blueprint import Blueprint
 from api.context import principal, uow
 from api.problems import ID, ProblemDetailSchema, read_problem, with_etag
-from api.schemas import In, Out, PageQuery, StrictInteger, UTCDateTime, page_of
+from api.schemas import In, Out, PageQuery, Query, StrictInteger, UTCDateTime, page_of
 from api.spec import LOCATION_HEADER, location
 from api.workstreams import WorkstreamDetailSchema, read_workstream
 from network.problems import moderation
@@ -47,9 +47,11 @@ class WorkstreamReportInSchema(In):
     check_in_id = StrictInteger(**ID)
 
 
-class WorkstreamPartSchema(In):
-    action_id = StrictInteger(**ID, metadata={"description": "One of its actions, not all of it."})
-    check_in_id = StrictInteger(**ID, metadata={"description": "One of its check-ins."})
+class WorkstreamPartQuery(Query):
+    """Which part to hide: without either, the workstream itself (no body, as for problems)."""
+
+    action_id = fields.Integer(**ID, metadata={"description": "One of its actions."})
+    check_in_id = fields.Integer(**ID, metadata={"description": "One of its check-ins."})
 
 
 class ReportQuery(PageQuery):
@@ -169,7 +171,7 @@ class HideWorkstream(MethodView):
         summary="Hide a workstream, or one of its actions or check-ins, from all but its "
         "moderators.",
     )
-    @blp.arguments(WorkstreamPartSchema)
+    @blp.arguments(WorkstreamPartQuery, location="query")
     @blp.response(200, WorkstreamDetailSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
@@ -185,7 +187,7 @@ class UnhideWorkstream(MethodView):
         operationId="unhideWorkstream",
         summary="Show a hidden workstream, action or check-in again.",
     )
-    @blp.arguments(WorkstreamPartSchema)
+    @blp.arguments(WorkstreamPartQuery, location="query")
     @blp.response(200, WorkstreamDetailSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")

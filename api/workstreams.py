@@ -3,6 +3,8 @@ check-ins, and the problems it took on."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response
 from flask.views import MethodView
 from marshmallow import fields, validate
@@ -11,7 +13,7 @@ from api import etags
 from api.blueprint import Blueprint
 from api.context import principal, uow
 from api.problems import ID, TEXT, BoardSchema, NamedSchema
-from api.schemas import In, Out, PageQuery, StrictInteger, UTCDateTime, page_of
+from api.schemas import In, Out, PageQuery, StrictBoolean, StrictInteger, UTCDateTime, page_of
 from api.spec import LOCATION_HEADER, location
 from network.problems.models import ProblemStatus
 from network.workstreams import queries, services
@@ -25,6 +27,8 @@ blp = Blueprint(
 )
 
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
+# An action's due date: a date people plan by, not a placeholder from the edge of the calendar.
+DUE_DATES = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
 
 
 class ParticipantSchema(Out):
@@ -100,8 +104,11 @@ class WorkstreamUpdateSchema(In):
     aim = fields.String(allow_none=True, validate=validate.Length(max=2000))
     lead_id = StrictInteger(allow_none=True, **ID)
     status = fields.Enum(WorkstreamStatus)
-    solve_problems = fields.Boolean(
-        metadata={"description": "With `status: completed`: mark the problems it took on solved."}
+    solve_problems = StrictBoolean(
+        metadata={
+            "description": "With `status: completed`: mark the problems it took on that you can "
+            "read solved."
+        },
     )
 
 
@@ -132,7 +139,7 @@ class ActionCreateSchema(In):
     practice_id = StrictInteger(
         **ID, metadata={"description": "Your practice (needed when you have several)."}
     )
-    due_on = fields.Date(required=True)
+    due_on = fields.Date(required=True, validate=DUE_DATES)
     status = fields.Enum(ActionStatus, load_default=ActionStatus.open)
 
 
@@ -140,7 +147,7 @@ class ActionUpdateSchema(In):
     title = fields.String(validate=validate.Length(min=1, max=200))
     owner_id = StrictInteger(**ID)
     practice_id = StrictInteger(**ID)
-    due_on = fields.Date()
+    due_on = fields.Date(validate=DUE_DATES)
     status = fields.Enum(ActionStatus)
 
 

@@ -26,6 +26,19 @@ class IfMatch:
 ANY_VERSION = IfMatch(any_version=True)
 
 
+def check(row, if_match: IfMatch) -> None:
+    """Refuse, without changing anything, when the row is not at a version the caller named."""
+    if not if_match.any_version and row.version not in if_match.versions:
+        raise _stale(type(row))
+
+
+def _stale(model: Any) -> PreconditionFailed:
+    return PreconditionFailed(
+        f"The {model.__tablename__.replace('_', ' ')} changed since you read it; "
+        "reload and try again."
+    )
+
+
 def require(if_match: IfMatch | None, what: str) -> IfMatch:
     if if_match is None:
         raise PreconditionRequired(f"Send the {what}'s ETag in If-Match to change it.")
@@ -52,8 +65,5 @@ def bump_version(session: Session, row: Any, if_match: IfMatch = ANY_VERSION) ->
         stmt.values(version=model.version + 1).execution_options(synchronize_session=False),
     )
     if bumped == 0:
-        raise PreconditionFailed(
-            f"The {model.__tablename__.replace('_', ' ')} changed since you read it; "
-            "reload and try again."
-        )
+        raise _stale(model)
     session.expire(row)

@@ -19,7 +19,14 @@ from network.problems import services as problems
 from network.uow import UnitOfWork
 from network.workstreams import queries as workstream_queries
 from network.workstreams import services as workstreams
-from network.workstreams.models import ActionStatus, CheckIn, Workstream, WorkstreamStatus
+from network.workstreams.models import (
+    Action,
+    ActionStatus,
+    CheckIn,
+    Participation,
+    Workstream,
+    WorkstreamStatus,
+)
 
 DEMO_PCN = "North Riverside PCN"
 
@@ -152,29 +159,45 @@ def seed_demo_content(
 
 
 def _move_back(uow: UnitOfWork, workstream: Workstream) -> None:
-    """A few weeks of history: the workstream began three weeks ago, check-ins came weekly."""
+    """A few weeks of history: begun three weeks ago, the practices joining and the actions set
+    the next day, the first action done a week and a half ago, check-ins weekly."""
     now = utcnow()
-    started = now - timedelta(days=21)
-    uow.session.execute(
+    started, set_up, done = (now - timedelta(days=d) for d in (21, 20, 12))
+    session = uow.session
+    thread = (Activity.thread_type == "workstream", Activity.thread_id == workstream.id)
+    session.execute(
         update(Workstream).where(Workstream.id == workstream.id).values(created_at=started)
     )
-    ids = uow.session.scalars(
+    session.execute(
+        update(Participation)
+        .where(Participation.workstream_id == workstream.id)
+        .values(joined_at=set_up)
+    )
+    session.execute(
+        update(Action)
+        .where(Action.workstream_id == workstream.id)
+        .values(created_at=set_up, updated_at=set_up)
+    )
+    session.execute(
+        update(Action)
+        .where(Action.workstream_id == workstream.id, Action.status == ActionStatus.done)
+        .values(completed_at=done, updated_at=done)
+    )
+    session.execute(update(Activity).where(*thread).values(at=set_up))
+    session.execute(
+        update(Activity)
+        .where(*thread, Activity.verb.in_(("workstream_created", "problem_linked")))
+        .values(at=started)
+    )
+    session.execute(update(Activity).where(*thread, Activity.verb == "action_done").values(at=done))
+    ids = session.scalars(
         select(CheckIn.id).where(CheckIn.workstream_id == workstream.id).order_by(CheckIn.id)
     ).all()
     for weeks_ago, check_in_id in zip((2, 1, 0), ids, strict=True):
         at = now - timedelta(days=7 * weeks_ago, hours=3)
-        uow.session.execute(update(CheckIn).where(CheckIn.id == check_in_id).values(created_at=at))
-        uow.session.execute(
+        session.execute(update(CheckIn).where(CheckIn.id == check_in_id).values(created_at=at))
+        session.execute(
             update(Activity)
             .where(Activity.subject_type == "check_in", Activity.subject_id == check_in_id)
             .values(at=at)
         )
-    uow.session.execute(
-        update(Activity)
-        .where(
-            Activity.thread_type == "workstream",
-            Activity.thread_id == workstream.id,
-            Activity.subject_type != "check_in",
-        )
-        .values(at=started)
-    )

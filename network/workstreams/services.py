@@ -15,7 +15,7 @@ from network.access import workstreams as rules
 from network.activity import services as activity
 from network.activity.services import Ref
 from network.db import changed_rows, insert_or_get, utcnow
-from network.errors import Forbidden, Invalid, NotFound
+from network.errors import Conflict, Forbidden, Invalid, NotFound
 from network.organisations.models import Organisation, OrganisationKind
 from network.preconditions import IfMatch, bump_version
 from network.problems import queries as problem_queries
@@ -98,8 +98,13 @@ def update(
     workstream = view.workstream
     if not view.rights.manage:
         raise Forbidden("Only the workstream's managers change it.")
-    bump_version(uow.session, workstream, preconditions.require(if_match, "workstream"))
+    if_match = preconditions.require(if_match, "workstream")
     solve = bool(changes.pop("solve_problems", False))
+    changes = {k: v for k, v in changes.items() if v != getattr(workstream, k)}
+    if not changes and not solve:
+        preconditions.check(workstream, if_match)  # a stale tag is still refused
+        return workstream  # nothing changes: no new version, no activity
+    bump_version(uow.session, workstream, if_match)
     if "title" in changes:
         workstream.title = clean_name(str(changes["title"]), field="title")
     for name in ("purpose", "aim"):
@@ -120,8 +125,10 @@ def update(
     if solve:
         if workstream.status is not WorkstreamStatus.completed:
             raise Invalid("Problems are solved when the workstream completes.", field="status")
-        for problem_id in queries.linked_problem_ids(uow, workstream.id):
-            _solve(uow, principal, problem_id)
+        # Only those the caller reads: of a practice's private problem they learn nothing,
+        # not even by failing to solve it.
+        for row in queries.visible_problems(uow, principal, workstream.id):
+            _solve(uow, principal, row.id)
     workstream.updated_at = utcnow()
     uow.session.flush()
     return workstream
@@ -144,6 +151,8 @@ def join(
         uow.session, principal, practice_id, manages=view.rights.manage
     ):
         raise Forbidden("Only the practice's administrators, or the workstream's managers.")
+    if workstream.status is WorkstreamStatus.completed:
+        raise Conflict("The workstream is completed: practices no longer join it.")
     key = (workstream.id, practice_id)
     row, created = insert_or_get(
         uow.session,
@@ -295,6 +304,9 @@ def update_action(
     taking_part = queries.participating(uow, workstream.id)
     if not (view.rights.manage or rules.acts_for(principal, action.practice_id, taking_part)):
         raise Forbidden("Only the workstream's managers, or the action's practice, change it.")
+    changes = {k: v for k, v in changes.items() if v != getattr(action, k)}
+    if not changes:
+        return action  # nothing changes: no new version, no activity
     bump_version(uow.session, action, if_match or preconditions.ANY_VERSION)
     if "practice_id" in changes and changes["practice_id"] != action.practice_id:
         action.practice_id = _practice_for(uow, principal, view, changes["practice_id"])

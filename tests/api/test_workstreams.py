@@ -333,16 +333,16 @@ def test_moderators_report_hide_and_redact_workstreams_and_their_parts(client, a
     reports = client.get("/api/v1/reports", headers=moderator).get_json()["items"]
     assert [r["check_in_id"] for r in reports] == [check_in["id"]]
     # Readers do not moderate.
-    assert client.post(f"{url}/hide", json={}, headers=reader).status_code == 403
-    hidden = client.post(f"{url}/hide", json={"check_in_id": check_in["id"]}, headers=moderator)
+    assert client.post(f"{url}/hide", headers=reader).status_code == 403
+    hidden = client.post(f"{url}/hide?check_in_id={check_in['id']}", headers=moderator)
     assert hidden.status_code == 200
     assert client.get(f"{url}/updates", headers=reader).get_json()["items"] == []
     redacted = client.post(f"{url}/redactions", json={"text": "Jane Doe"}, headers=moderator)
     assert redacted.status_code == 200 and redacted.get_json()["places"] >= 2
-    client.post(f"{url}/unhide", json={"check_in_id": check_in["id"]}, headers=moderator)
+    client.post(f"{url}/unhide?check_in_id={check_in['id']}", headers=moderator)
     for path in (url, f"{url}/updates", "/api/v1/activity"):
         assert "jane" not in client.get(path, headers=reader).get_data(as_text=True).lower()
-    assert client.post(f"{url}/hide", json={}, headers=moderator).status_code == 200
+    assert client.post(f"{url}/hide", headers=moderator).status_code == 200
     assert client.get(url, headers=reader).status_code == 404
     assert client.get(url, headers=moderator).status_code == 200
     assert workstream["id"] not in [
@@ -371,3 +371,95 @@ def test_the_feed_shows_beside_a_manager_no_practice_they_do_not_belong_to(
     assert added["summary"] == "added the action “Audit” to “Workflow”"
     assert added["actor"]["id"] == manager.id and added["practice"] is None
     assert joined["summary"] == "“Practice One” joined “Workflow”" and joined["practice"] is None
+
+
+def test_a_lead_who_cannot_read_a_private_problem_completes_without_learning_of_it(
+    client, auth, net, post, start
+):
+    reader_of_private = net.members["practice1"]
+    private = post(reader_of_private, net.practice1, title="Our locum rota is failing")
+    shared = post(reader_of_private, net.pcn1, title="Letters by fax")
+    lead = net.members["practice2"]
+    workstream = start(lead_id=lead.id, problem_ids=[shared["id"]])
+    url = f"{BASE}/{workstream['id']}"
+    # Someone who reads it (and manages: the PCN's administrator does not read practice 1).
+    client.patch(
+        url,
+        json={"lead_id": reader_of_private.id},
+        headers=auth(net.admins["pcn1"]) | {"If-Match": "*"},
+    )
+    assert (
+        client.post(f"{url}/problems/{private['id']}", headers=auth(reader_of_private)).status_code
+        == 201
+    )
+    client.patch(
+        url, json={"lead_id": lead.id}, headers=auth(net.admins["pcn1"]) | {"If-Match": "*"}
+    )
+    done = client.patch(
+        url,
+        json={"status": "completed", "solve_problems": True},
+        headers=auth(lead) | {"If-Match": client.get(url, headers=auth(lead)).headers["ETag"]},
+    )
+    assert done.status_code == 200, done.get_json()
+    assert str(private["id"]) not in str(done.get_json()["problems"])
+
+    def status(problem):
+        return client.get(f"/api/v1/problems/{problem['id']}", headers=auth(reader_of_private))
+
+    assert status(shared).get_json()["status"] == "solved"
+    # Left as it was for those who read it: solving is for whoever can see what they solve.
+    assert status(private).get_json()["status"] == "in_workstream"
+
+
+def test_a_patch_that_changes_nothing_makes_no_version_and_no_activity(client, auth, net, start):
+    workstream = start()
+    url = f"{BASE}/{workstream['id']}"
+    manager = auth(net.admins["pcn1"])
+    etag = client.get(url, headers=manager).headers["ETag"]
+    before = client.get("/api/v1/activity", headers=manager).get_json()["items"]
+    same = client.patch(url, json={"title": "Workflow"}, headers=manager | {"If-Match": etag})
+    assert same.status_code == 200 and same.headers["ETag"] == etag
+    assert client.get("/api/v1/activity", headers=manager).get_json()["items"] == before
+    stale = client.patch(url, json={}, headers=manager | {"If-Match": '"1-9-x"'})
+    assert stale.status_code == 412
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"status": "completed", "solve_problems": "on"}, "solve_problems"),
+        ({"status": "completed", "solve_problems": 1}, "solve_problems"),
+    ],
+)
+def test_solve_problems_is_a_boolean(client, auth, net, start, body, field):
+    workstream = start()
+    response = client.patch(
+        f"{BASE}/{workstream['id']}",
+        json=body,
+        headers=auth(net.admins["pcn1"]) | {"If-Match": "*"},
+    )
+    assert response.status_code == 422 and field in str(response.get_json())
+
+
+@pytest.mark.parametrize("due_on", ["0001-01-01", "9999-12-31"])
+def test_a_due_date_is_one_people_plan_by(client, auth, net, start, due_on):
+    workstream = start()
+    _join(client, auth, net.admins["pcn1"], workstream, net.practice1)
+    member = net.members["practice1"]
+    response = client.post(
+        f"{BASE}/{workstream['id']}/actions",
+        json={"title": "Audit", "owner_id": member.id, "due_on": due_on},
+        headers=auth(member),
+    )
+    assert response.status_code == 422 and "due_on" in str(response.get_json())
+
+
+def test_no_practice_joins_a_completed_workstream(client, auth, net, start):
+    workstream = start()
+    url = f"{BASE}/{workstream['id']}"
+    client.patch(
+        url, json={"status": "completed"}, headers=auth(net.admins["pcn1"]) | {"If-Match": "*"}
+    )
+    assert (
+        _join(client, auth, net.admins["practice1"], workstream, net.practice1).status_code == 409
+    )
