@@ -284,7 +284,7 @@ class Participation(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, workstream_id, practice_id):
         actions = services.leave(uow(), principal(), workstream_id, practice_id)
-        return {"open_actions": [queries.action_view(uow(), workstream_id, a.id) for a in actions]}
+        return {"open_actions": actions}
 
 
 @blp.route("/workstreams/<id:workstream_id>/problems/<id:problem_id>")

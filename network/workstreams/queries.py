@@ -253,19 +253,19 @@ def action_view(uow: UnitOfWork, workstream_id: int, action_id: int) -> ActionVi
     return ActionView(*row)
 
 
-def open_actions_of(uow: UnitOfWork, workstream_id: int, practice_id: int) -> list[Action]:
-    return list(
-        uow.session.scalars(
-            select(Action)
-            .where(
-                Action.workstream_id == workstream_id,
-                Action.practice_id == practice_id,
-                Action.status == ActionStatus.open,
-                rules.action_shown(),
-            )
-            .order_by(Action.due_on, Action.id)
+def open_actions_of(uow: UnitOfWork, workstream_id: int, practice_id: int) -> list[ActionView]:
+    """A practice's open actions, soonest due first, in one statement."""
+    rows = uow.session.execute(
+        _actions()
+        .where(
+            Action.workstream_id == workstream_id,
+            Action.practice_id == practice_id,
+            Action.status == ActionStatus.open,
+            rules.action_shown(),
         )
-    )
+        .order_by(Action.due_on, Action.id)
+    ).all()
+    return [ActionView(*row) for row in rows]
 
 
 @dataclass(frozen=True)

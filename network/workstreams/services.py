@@ -181,7 +181,7 @@ def join(
 
 def leave(
     uow: UnitOfWork, principal: Principal, workstream_id: int, practice_id: int
-) -> list[Action]:
+) -> list[queries.ActionView]:
     """A practice stops taking part; its history stays. Returns its open actions, for the
     managers to reassign or drop."""
     view = queries.get(uow, principal, workstream_id)
