@@ -16,7 +16,7 @@ from api.problems import ID, TEXT, BoardSchema, NamedSchema
 from api.schemas import In, Out, PageQuery, StrictBoolean, StrictInteger, UTCDateTime, page_of
 from api.spec import LOCATION_HEADER, location
 from network.problems.models import ProblemStatus
-from network.workstreams import queries, services
+from network.workstreams import actions, queries, services
 from network.workstreams.models import ActionStatus, WorkstreamStatus
 
 blp = Blueprint(
@@ -336,7 +336,7 @@ class Actions(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data, workstream_id):
-        action = services.add_action(uow(), principal(), workstream_id, **data)
+        action = actions.add_action(uow(), principal(), workstream_id, **data)
         view = queries.action_view(uow(), workstream_id, action.id)
         return (
             view,
@@ -366,7 +366,7 @@ class ActionById(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, changes, workstream_id, action_id):
-        services.update_action(uow(), principal(), workstream_id, action_id, **changes)
+        actions.update_action(uow(), principal(), workstream_id, action_id, **changes)
         return queries.action_view(uow(), workstream_id, action_id)
 
 
@@ -390,5 +390,5 @@ class CheckIns(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data, workstream_id):
-        row = services.add_check_in(uow(), principal(), workstream_id, **data)
+        row = actions.add_check_in(uow(), principal(), workstream_id, **data)
         return queries.check_in_view(uow(), workstream_id, row.id), 201

@@ -16,8 +16,10 @@ from network.access import (
     can_moderate,
     can_read_board,
     chain_of,
+    principal_of,
     register_thread,
 )
+from network.errors import Invalid
 from network.organisations.models import OrganisationKind
 from network.workstreams.models import Action, CheckIn, Workstream
 
@@ -51,6 +53,13 @@ def may_create(session: Session, principal: Principal, organisation_id: int) -> 
 def may_lead(lead: Principal, workstream_owner_id: int) -> bool:
     """A lead, like an action's owner, is someone who reads the workstream."""
     return can_read_board(lead, workstream_owner_id)
+
+
+def require_reader(session: Session, person_id: int, owner_id: int, *, field: str) -> None:
+    """A lead, or an action's owner, is someone who reads the workstream (Invalid otherwise)."""
+    person = principal_of(session, person_id)
+    if person is None or not may_lead(person, owner_id):
+        raise Invalid(f"Person {person_id} does not read this workstream.", field=field)
 
 
 def may_speak_for_practice(

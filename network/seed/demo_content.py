@@ -17,6 +17,7 @@ from network.people.models import Membership, Person
 from network.preconditions import ANY_VERSION
 from network.problems import services as problems
 from network.uow import UnitOfWork
+from network.workstreams import actions
 from network.workstreams import queries as workstream_queries
 from network.workstreams import services as workstreams
 from network.workstreams.models import (
@@ -124,15 +125,15 @@ def seed_demo_content(
         status=WorkstreamStatus.active,
     )
     today = workstream_queries.today()
-    actions = [
+    planned = [
         ("Castle Street Surgery", "management", "Write the letter-coding protocol", -10, True),
         ("Millbrook Medical Centre", "management", "Train two administrators to code", -3, False),
         ("Oakfield Practice", "management", "Count letters per GP per day for a week", 4, False),
         ("Castle Street Surgery", "gp", "Review a week of coded letters", 9, False),
     ]
-    for practice_name, group, title, days, done in actions:
+    for practice_name, group, title, days, done in planned:
         owner = principal_of(practice_name, group)
-        action = workstreams.add_action(
+        action = actions.add_action(
             uow,
             owner,
             workstream.id,
@@ -141,16 +142,14 @@ def seed_demo_content(
             due_on=today + timedelta(days=days),
         )
         if done:
-            workstreams.update_action(
-                uow, owner, workstream.id, action.id, status=ActionStatus.done
-            )
+            actions.update_action(uow, owner, workstream.id, action.id, status=ActionStatus.done)
     check_ins = [
         ("Castle Street Surgery", "The protocol is drafted: 14 letter types need no GP."),
         ("Millbrook Medical Centre", "Both administrators start training on Monday."),
         ("Oakfield Practice", "Counting starts this week; the GPs are keen."),
     ]
     for practice_name, body in check_ins:
-        workstreams.add_check_in(
+        actions.add_check_in(
             uow, principal_of(practice_name, "management"), workstream.id, body=body
         )
     uow.session.flush()

@@ -16,7 +16,7 @@ from network.organisations.models import Organisation
 from network.people.models import Person
 from network.problems.models import Problem
 from network.uow import UnitOfWork
-from network.workstreams import moderation, services
+from network.workstreams import actions, moderation, services
 from network.workstreams.models import Action, CheckIn, Participation, Workstream
 
 
@@ -68,7 +68,7 @@ def action(
     due_on: date = date(2030, 1, 1),
 ) -> Action:
     """An action added by `person` (a manager, or a member of a practice taking part)."""
-    a = services.add_action(
+    a = actions.add_action(
         _uow(session),
         load_principal(session, person),
         on.id,
@@ -90,7 +90,7 @@ def check_in(
     practice: Organisation | None = None,
 ) -> CheckIn:
     """A check-in by a member of a practice taking part."""
-    c = services.add_check_in(
+    c = actions.add_check_in(
         _uow(session),
         load_principal(session, author),
         on.id,
