@@ -157,11 +157,12 @@ class WorkstreamReports(MethodView):
         summary="Report a workstream, or one of its actions or check-ins.",
     )
     @blp.arguments(WorkstreamReportInSchema)
-    @blp.response(201, ReportSchema)
+    @blp.response(201, ReportSchema, headers=LOCATION_HEADER)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data, workstream_id):
-        return workstream_moderation.report(uow(), principal(), workstream_id, **data)
+        report = workstream_moderation.report(uow(), principal(), workstream_id, **data)
+        return report, 201, location("moderation.ReportById", report_id=report.id)
 
 
 @blp.route("/workstreams/<id:workstream_id>/hide")

@@ -287,6 +287,7 @@ EXAMPLES: dict[str, dict] = {
         "discharge, so medication changes are missed.</p>",
         "hidden": False,
         "accepted_comment_id": None,
+        "workstreams": [{"id": 3, "title": "Workflow", "status": "active"}],
     },
     "problem_page": {"items": [_PROBLEM], "next_cursor": "eyJrIjpbMTcsNDcxMV19"},
     "comment_create": {

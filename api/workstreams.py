@@ -158,7 +158,7 @@ class LeftSchema(Out):
     )
 
 
-class CheckInSchema(Out):
+class CheckInViewSchema(Out):
     id = fields.Integer(attribute="check_in.id")
     body = fields.String(attribute="check_in.body", metadata={"description": "Markdown."})
     body_html = fields.String(attribute="check_in.body_html")
@@ -262,7 +262,7 @@ class Participation(MethodView):
         operationId="joinWorkstream",
         summary="A practice takes part (its administrators, or the managers): 201, then 200.",
     )
-    @blp.response(201, ParticipantSchema)
+    @blp.response(201, ParticipantSchema, headers=LOCATION_HEADER)
     @blp.alt_response(200, schema=ParticipantSchema, description="It already takes part.")
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
@@ -272,7 +272,10 @@ class Participation(MethodView):
         row = next(
             p for p in queries.participants(uow(), workstream_id) if p.practice.id == practice_id
         )
-        return row, 201 if joined else 200
+        here = location(
+            "workstreams.Participation", workstream_id=workstream_id, practice_id=practice_id
+        )
+        return row, 201 if joined else 200, here if joined else {}
 
     @blp.doc(
         operationId="leaveWorkstream",
@@ -293,14 +296,19 @@ class LinkedProblem(MethodView):
         operationId="linkProblem",
         summary="Take a problem on (the managers, who read it): it becomes in_workstream.",
     )
-    @blp.response(201, WorkstreamDetailSchema, headers=ETAG_HEADER)
+    @blp.response(201, WorkstreamDetailSchema, headers=ETAG_HEADER | LOCATION_HEADER)
     @blp.alt_response(200, schema=WorkstreamDetailSchema, description="Already taken on.")
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, workstream_id, problem_id):
         linked = services.link_problem(uow(), principal(), workstream_id, problem_id)
-        return _detail(workstream_id, 201 if linked else 200)
+        detail, status, headers = _detail(workstream_id, 201 if linked else 200)
+        if linked:
+            headers |= location(
+                "workstreams.LinkedProblem", workstream_id=workstream_id, problem_id=problem_id
+            )
+        return detail, status, headers
 
     @blp.doc(
         operationId="unlinkProblem",
@@ -374,7 +382,7 @@ class ActionById(MethodView):
 class CheckIns(MethodView):
     @blp.doc(operationId="listCheckIns", summary="A workstream's check-ins, newest first.")
     @blp.arguments(PageQuery, location="query", as_kwargs=True)
-    @blp.response(200, page_of(CheckInSchema))
+    @blp.response(200, page_of(CheckInViewSchema))
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, workstream_id, limit, cursor=None):
@@ -385,10 +393,21 @@ class CheckIns(MethodView):
         summary="A short update from your practice, which takes part (Markdown).",
     )
     @blp.arguments(CheckInCreateSchema)
-    @blp.response(201, CheckInSchema)
+    @blp.response(201, CheckInViewSchema, headers=LOCATION_HEADER)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data, workstream_id):
         row = actions.add_check_in(uow(), principal(), workstream_id, **data)
-        return queries.check_in_view(uow(), workstream_id, row.id), 201
+        here = location("workstreams.CheckInById", workstream_id=workstream_id, check_in_id=row.id)
+        return queries.check_in_view(uow(), workstream_id, row.id), 201, here
+
+
+@blp.route("/workstreams/<id:workstream_id>/updates/<id:check_in_id>")
+class CheckInById(MethodView):
+    @blp.doc(operationId="getCheckIn", summary="One check-in.")
+    @blp.response(200, CheckInViewSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, workstream_id, check_in_id):
+        return queries.check_in(uow(), principal(), workstream_id, check_in_id)

@@ -290,6 +290,19 @@ def check_in_view(uow: UnitOfWork, workstream_id: int, check_in_id: int) -> Chec
     return CheckInView(*row)
 
 
+def check_in(
+    uow: UnitOfWork, principal: Principal, workstream_id: int, check_in_id: int
+) -> CheckInView:
+    """One check-in of a workstream the principal reads; a hidden one only for its moderators."""
+    view = get(uow, principal, workstream_id)
+    row = uow.session.execute(
+        _check_ins().where(CheckIn.id == check_in_id, CheckIn.workstream_id == workstream_id)
+    ).first()
+    if row is None or (row[0].hidden and not view.rights.moderate):
+        raise NotFound(f"Check-in {check_in_id} not found.")
+    return CheckInView(*row)
+
+
 def get_check_ins(
     uow: UnitOfWork,
     principal: Principal,

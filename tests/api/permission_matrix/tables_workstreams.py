@@ -240,7 +240,8 @@ def a_workstream(
             )
             scene.path["action_id"] = row.id
         if check_in:
-            factories.check_in(session, scene.net.members[TAKING_PART], workstream)
+            row = factories.check_in(session, scene.net.members[TAKING_PART], workstream)
+            scene.path["check_in_id"] = row.id
         if hidden:
             factories.hide_workstream(session, manager, workstream)
 
@@ -318,6 +319,7 @@ EXPECTATIONS = {
         body=lambda s: {"status": "done"},
     ),
     "listCheckIns": Expect(READ, arrange=a_workstream(check_in=True), check=_listed("check-ins")),
+    "getCheckIn": Expect(READ, arrange=a_workstream(check_in=True)),
     "createCheckIn": Expect(
         CHECK_IN,
         arrange=a_workstream(),

@@ -45,6 +45,7 @@ const created: Json<CreateProblem["responses"]["201"]> = {
   body_html: "<p>Letters reach us 5 to 9 days after discharge.</p>",
   hidden: false,
   accepted_comment_id: null,
+  workstreams: [], // the workstreams that took it on (that the reader reads)
 };
 const tooLarge: Json<CreateProblem["responses"]["413"]> = {
   code: 413,
