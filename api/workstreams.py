@@ -13,7 +13,16 @@ from api import etags
 from api.blueprint import Blueprint
 from api.context import principal, uow
 from api.problems import ID, TEXT, BoardSchema, NamedSchema
-from api.schemas import In, Out, PageQuery, StrictBoolean, StrictInteger, UTCDateTime, page_of
+from api.schemas import (
+    In,
+    Out,
+    PageQuery,
+    Query,
+    StrictBoolean,
+    StrictInteger,
+    UTCDateTime,
+    page_of,
+)
 from api.spec import LOCATION_HEADER, location
 from network.problems.models import ProblemStatus
 from network.workstreams import actions, queries, services
@@ -70,6 +79,8 @@ class WorkstreamDetailSchema(Out):
     created_at = UTCDateTime(attribute="workstream.created_at")
     updated_at = UTCDateTime(attribute="workstream.updated_at")
     hidden = fields.Boolean(attribute="workstream.hidden")
+    meeting_rule = fields.String(attribute="workstream.meeting_rule", allow_none=True)
+    meeting_minutes = fields.Integer(attribute="workstream.meeting_minutes")
     practices = fields.List(
         fields.Nested(ParticipantSchema),
         metadata={"description": "Taking part, and those that left (their history stays)."},
@@ -84,6 +95,17 @@ class WorkstreamDetailSchema(Out):
     )
 
 
+class OccurrenceSchema(Out):
+    starts_at = UTCDateTime()
+    ends_at = UTCDateTime()
+    status = fields.String(metadata={"description": "`scheduled`: computed from the meeting rule."})
+
+
+class MeetingQuery(Query):
+    from_ = fields.AwareDateTime(data_key="from", metadata={"description": "Default: now."})
+    to = fields.AwareDateTime(metadata={"description": "Default: four weeks after `from`."})
+
+
 class WorkstreamQuery(PageQuery):
     organisation_id = fields.Integer(**ID)
     status = fields.Enum(WorkstreamStatus)
@@ -96,6 +118,17 @@ class WorkstreamCreateSchema(In):
     aim = fields.String(allow_none=True, validate=validate.Length(max=2000))
     lead_id = StrictInteger(allow_none=True, **ID)
     problem_ids = fields.List(StrictInteger(**ID), validate=validate.Length(max=50))
+    meeting_rule = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={
+            "description": "RFC 5545 RRULE in London time, e.g. "
+            "FREQ=WEEKLY;BYDAY=TU;BYHOUR=12;BYMINUTE=30 (null: no huddle).",
+        },
+    )
+    meeting_minutes = StrictInteger(
+        validate=validate.Range(min=5, max=240), metadata={"description": "Default 30."}
+    )
 
 
 class WorkstreamUpdateSchema(In):
@@ -109,6 +142,17 @@ class WorkstreamUpdateSchema(In):
             "description": "With `status: completed`: mark the problems it took on that you can "
             "read solved."
         },
+    )
+    meeting_rule = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={
+            "description": "RFC 5545 RRULE in London time, e.g. "
+            "FREQ=WEEKLY;BYDAY=TU;BYHOUR=12;BYMINUTE=30 (null: no huddle).",
+        },
+    )
+    meeting_minutes = StrictInteger(
+        validate=validate.Range(min=5, max=240), metadata={"description": "Default 30."}
     )
 
 
@@ -411,3 +455,21 @@ class CheckInById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, workstream_id, check_in_id):
         return queries.check_in(uow(), principal(), workstream_id, check_in_id)
+
+
+@blp.route("/workstreams/<id:workstream_id>/meetings")
+class Meetings(MethodView):
+    @blp.doc(
+        operationId="listMeetings",
+        summary="The huddles between two times, from the meeting rule in London time.",
+    )
+    @blp.arguments(MeetingQuery, location="query", as_kwargs=True)
+    @blp.response(200, page_of(OccurrenceSchema))
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, workstream_id, from_=None, to=None):
+        found = queries.meetings(uow(), principal(), workstream_id, start=from_, end=to)
+        items = [
+            {"starts_at": o.starts_at, "ends_at": o.ends_at, "status": "scheduled"} for o in found
+        ]
+        return {"items": items, "next_cursor": None}

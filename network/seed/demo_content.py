@@ -114,6 +114,7 @@ def seed_demo_content(
         aim="Give each GP 40 minutes a day back by the end of March.",
         lead_id=director.id,
         problem_ids=[posted[0].id],
+        meeting_rule="FREQ=WEEKLY;BYDAY=TU;BYHOUR=12;BYMINUTE=30",
     )
     for name in ("Castle Street Surgery", "Millbrook Medical Centre", "Oakfield Practice"):
         workstreams.join(uow, as_director, workstream.id, practices[name].id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Row, ScalarSelect, Select, func, select, tuple_
 from sqlalchemy.orm import aliased
@@ -15,12 +15,13 @@ from network import access
 from network.access import Principal
 from network.access import problems as problem_rules
 from network.access import workstreams as rules
-from network.errors import NotFound
+from network.errors import Invalid, NotFound
 from network.organisations.models import Organisation
 from network.pagination import Page, decode_cursor, newest_first, page_from_rows
 from network.people.models import Person
 from network.problems.models import Problem
 from network.uow import UnitOfWork
+from network.workstreams import meetings as meeting_rules
 from network.workstreams.models import (
     Action,
     ActionStatus,
@@ -341,3 +342,21 @@ def detail(uow: UnitOfWork, principal: Principal, workstream_id: int) -> Workstr
         participants(uow, workstream_id),
         visible_problems(uow, principal, workstream_id),
     )
+
+
+def meetings(
+    uow: UnitOfWork,
+    principal: Principal,
+    workstream_id: int,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[meeting_rules.Occurrence]:
+    """A workstream's huddles from `start` (default now) to `end` (default four weeks on), at
+    most a year apart."""
+    workstream = get(uow, principal, workstream_id).workstream
+    start = (start or datetime.now(UTC)).astimezone(UTC)
+    end = (end or start + timedelta(weeks=4)).astimezone(UTC)
+    if end <= start or end - start > meeting_rules.LONGEST_SPAN:
+        raise Invalid("`to` is after `from`, at most a year on.", field="to", location="query")
+    return meeting_rules.occurrences(workstream, start, end)

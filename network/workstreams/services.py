@@ -22,7 +22,7 @@ from network.problems.models import ProblemStatus
 from network.safety import refuse_nhs_numbers
 from network.text import clean_name
 from network.uow import UnitOfWork
-from network.workstreams import queries
+from network.workstreams import meetings, queries
 from network.workstreams.activity import record, shown_practice
 from network.workstreams.models import (
     LinkedProblem,
@@ -44,6 +44,8 @@ def create(
     aim: str | None = None,
     lead_id: int | None = None,
     problem_ids: list[int] | None = None,
+    meeting_rule: str | None = None,
+    meeting_minutes: int = 30,
 ) -> Workstream:
     """A workstream of a PCN or federation, by its administrators who read its board; the
     problems named are taken on at once."""
@@ -67,6 +69,8 @@ def create(
         aim=aim,
         lead_id=lead_id,
         status=WorkstreamStatus.proposed,
+        meeting_rule=meetings.parse_rule(meeting_rule) if meeting_rule else None,
+        meeting_minutes=meeting_minutes,
         created_by_id=principal.person_id,
         created_at=now,
         updated_at=now,
@@ -113,7 +117,15 @@ def update(
                 uow.session, changes["lead_id"], workstream.organisation_id, field="lead_id"
             )
         workstream.lead_id = changes["lead_id"]
-    edited = any(n in changes for n in ("title", "purpose", "aim", "lead_id"))
+    if "meeting_rule" in changes:
+        rule = changes["meeting_rule"]
+        workstream.meeting_rule = meetings.parse_rule(rule) if rule else None
+    if "meeting_minutes" in changes:
+        workstream.meeting_minutes = changes["meeting_minutes"]
+    edited = any(
+        n in changes
+        for n in ("title", "purpose", "aim", "lead_id", "meeting_rule", "meeting_minutes")
+    )
     if edited:
         record(uow, principal, workstream, "workstream_edited")
     status = changes.get("status")

@@ -94,6 +94,8 @@ def test_seed_demo_builds_the_network_once(app, client):
         ("Workflow", "active", 3)
     ]
     url = f"/api/v1/workstreams/{workstreams[0]['id']}"
+    huddles = client.get(f"{url}/meetings", headers=headers).get_json()["items"]
+    assert len(huddles) == 4  # weekly, over the next four weeks
     actions = client.get(f"{url}/actions", headers=headers).get_json()["items"]
     assert len(actions) == 4
     assert [a["status"] for a in actions].count("done") == 1

@@ -320,6 +320,7 @@ EXPECTATIONS = {
     ),
     "listCheckIns": Expect(READ, arrange=a_workstream(check_in=True), check=_listed("check-ins")),
     "getCheckIn": Expect(READ, arrange=a_workstream(check_in=True)),
+    "listMeetings": Expect(READ, arrange=a_workstream()),
     "createCheckIn": Expect(
         CHECK_IN,
         arrange=a_workstream(),
