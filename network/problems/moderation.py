@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select, tuple_
 
 from network import access
+from network import moderation as shared
 from network.access import Principal
 from network.activity import services as activity
 from network.audit import services as audit
@@ -24,10 +23,10 @@ from network.problems.models import (
     ReportStatus,
 )
 from network.problems.services import TAG_LENGTH, set_tags, tags_of
-from network.safety import refuse_nhs_numbers, render_markdown
+from network.safety import render_markdown
 from network.uow import UnitOfWork
 
-DEFAULT_REPLACEMENT = "[redacted]"
+DEFAULT_REPLACEMENT = shared.DEFAULT_REPLACEMENT
 
 
 def report(
@@ -40,21 +39,16 @@ def report(
 ) -> Report:
     """Anyone who can read a post can report it, with a reason."""
     problem = queries.get(uow, principal, problem_id).problem
-    if not reason.strip():
-        raise Invalid("Say why you are reporting it.", field="reason")
-    refuse_nhs_numbers([("reason", reason)])
     if comment_id is not None:
         _comment_of(uow, problem, comment_id)
-    row = Report(
+    return shared.file_report(
+        uow,
+        principal,
         board_id=problem.board_id,
+        reason=reason,
         problem_id=problem.id,
         comment_id=comment_id,
-        reporter_id=principal.person_id,
-        reason=reason.strip(),
     )
-    uow.session.add(row)
-    uow.session.flush()
-    return row
 
 
 def get_reports(
@@ -138,17 +132,9 @@ def redact(
     the text."""
     problem = queries.get(uow, principal, problem_id).problem
     _require_moderator(uow, principal, problem.board_id)
-    if not text.strip():
-        raise Invalid("Give the text to remove.", field="text")
-    pattern = redaction_pattern(text)
-    if pattern.search(replacement):
-        raise Invalid("The replacement must not contain the text.", field="replacement")
-    refuse_nhs_numbers([("replacement", replacement)])
+    pattern, scrub = shared.redaction(text, replacement)
     # Held from here: an edit committed meanwhile is read, and redacted, not written away.
     bump_version(uow.session, problem)
-
-    def scrub(value: str) -> str:
-        return pattern.sub(lambda _match: replacement, value)
 
     changed = 0
     if pattern.search(problem.title) or pattern.search(problem.body):
@@ -192,22 +178,6 @@ def redact(
     )
     uow.session.flush()
     return changed
-
-
-# Between two words of the text, what a reader sees as one space: any white space (a new line,
-# a non-breaking space, as a character or an entity) and Markdown emphasis around the words.
-_GAP = r"(?:[*_~`]*(?:\s|&nbsp;|&#160;|&#x[aA]0;)+[*_~`]*)+"
-
-
-def redaction_pattern(text: str) -> re.Pattern[str]:
-    """The text to redact as a reader would recognise it: in any letter case (tags are stored in
-    lower case, where "İ" is two characters), and with whatever white space or emphasis the
-    writer put between its words."""
-    forms = {" ".join(text.split()), " ".join(text.lower().split())}
-    alternatives = (
-        _GAP.join(re.escape(word) for word in form.split(" ")) for form in sorted(forms)
-    )
-    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
 
 
 def _comment_of(uow: UnitOfWork, problem: Problem, comment_id: int) -> Comment:

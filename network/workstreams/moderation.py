@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from network import moderation as shared
 from network.access import Principal
 from network.activity import services as activity
 from network.audit import services as audit
-from network.errors import Forbidden, Invalid, NotFound
+from network.errors import Forbidden, NotFound
 from network.preconditions import bump_version
 from network.problems.models import Report
-from network.problems.moderation import redaction_pattern
-from network.safety import refuse_nhs_numbers, render_markdown
+from network.safety import render_markdown
 from network.uow import UnitOfWork
 from network.workstreams import queries
 from network.workstreams.models import Action, CheckIn, Workstream
@@ -32,22 +32,17 @@ def report(
 ) -> Report:
     """Anyone who reads a workstream can report it, or one of its actions or check-ins."""
     view = queries.get(uow, principal, workstream_id)
-    if not reason.strip():
-        raise Invalid("Say why you are reporting it.", field="reason")
-    refuse_nhs_numbers([("reason", reason)])
     _part_of(uow, view.workstream, Action, action_id, "action_id")
     _part_of(uow, view.workstream, CheckIn, check_in_id, "check_in_id")
-    row = Report(
+    return shared.file_report(
+        uow,
+        principal,
         board_id=view.workstream.organisation_id,
+        reason=reason,
         workstream_id=view.workstream.id,
         action_id=action_id,
         check_in_id=check_in_id,
-        reporter_id=principal.person_id,
-        reason=reason.strip(),
     )
-    uow.session.add(row)
-    uow.session.flush()
-    return row
 
 
 def set_hidden(
@@ -98,16 +93,8 @@ def redact(
     workstream = view.workstream
     if not view.rights.moderate:
         raise Forbidden("Only the administrators of its organisation who read it moderate it.")
-    if not text.strip():
-        raise Invalid("Give the text to remove.", field="text")
-    pattern = redaction_pattern(text)
-    if pattern.search(replacement):
-        raise Invalid("The replacement must not contain the text.", field="replacement")
-    refuse_nhs_numbers([("replacement", replacement)])
+    pattern, scrub = shared.redaction(text, replacement)
     bump_version(uow.session, workstream)
-
-    def scrub(value: str) -> str:
-        return pattern.sub(lambda _match: replacement, value)
 
     changed = 0
     fields = [workstream.title, workstream.purpose, workstream.aim or ""]
