@@ -67,17 +67,7 @@ class WorkstreamSchema(Out):
     updated_at = UTCDateTime(attribute="workstream.updated_at")
 
 
-class WorkstreamDetailSchema(Out):
-    id = fields.Integer(attribute="workstream.id")
-    organisation = fields.Nested(BoardSchema, attribute="view.owner")
-    title = fields.String(attribute="workstream.title")
-    purpose = fields.String(attribute="workstream.purpose")
-    aim = fields.String(attribute="workstream.aim", allow_none=True)
-    lead = fields.Nested(NamedSchema, attribute="view.lead", allow_none=True)
-    status = fields.Enum(WorkstreamStatus, attribute="workstream.status")
-    practice_count = fields.Integer(attribute="view.practice_count")
-    created_at = UTCDateTime(attribute="workstream.created_at")
-    updated_at = UTCDateTime(attribute="workstream.updated_at")
+class WorkstreamDetailSchema(WorkstreamSchema):
     hidden = fields.Boolean(attribute="workstream.hidden")
     meeting_rule = fields.String(attribute="workstream.meeting_rule", allow_none=True)
     meeting_minutes = fields.Integer(attribute="workstream.meeting_minutes")

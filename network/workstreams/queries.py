@@ -332,6 +332,18 @@ class WorkstreamDetail:
     def workstream(self) -> Workstream:
         return self.view.workstream
 
+    @property
+    def owner(self) -> Organisation:
+        return self.view.owner
+
+    @property
+    def lead(self) -> Person | None:
+        return self.view.lead
+
+    @property
+    def practice_count(self) -> int:
+        return self.view.practice_count
+
 
 def detail(uow: UnitOfWork, principal: Principal, workstream_id: int) -> WorkstreamDetail:
     """A workstream with the practices taking part (and those that left), and the problems it
