@@ -5,7 +5,18 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from network.db import Base, UTCDateTime, utcnow
@@ -22,6 +33,12 @@ class ActionStatus(enum.StrEnum):
     open = "open"
     done = "done"
     dropped = "dropped"
+
+
+class MeetingStatus(enum.StrEnum):
+    scheduled = "scheduled"
+    held = "held"
+    cancelled = "cancelled"
 
 
 def _enum(cls):
@@ -85,6 +102,8 @@ class Action(Base):
     __table_args__ = (
         Index("ix_workstream_action_workstream_id_due_on_id", "workstream_id", "due_on", "id"),
         Index("ix_workstream_action_owner_id_status", "owner_id", "status"),
+        # A meeting's decision becomes one action, however many times it is asked for.
+        UniqueConstraint("meeting_id", "decision", name="uq_workstream_action_meeting_decision"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,6 +113,11 @@ class Action(Base):
     practice_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus), default=ActionStatus.open)
+    # Set when a meeting's decision (its index in `decisions`) became this action.
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workstream_meeting.id", ondelete="SET NULL")
+    )
+    decision: Mapped[int | None] = mapped_column(Integer)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -120,4 +144,44 @@ class CheckIn(Base):
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Meeting(Base):
+    """A huddle as it happened or will: at an occurrence of the meeting rule it carries that
+    occurrence's notes, decisions, attendance or cancellation; elsewhere it is an extra one."""
+
+    __tablename__ = "workstream_meeting"
+    __table_args__ = (
+        UniqueConstraint("workstream_id", "starts_at", name="uq_workstream_meeting_starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workstream_id: Mapped[int] = mapped_column(ForeignKey("workstream.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    minutes: Mapped[int] = mapped_column(Integer, default=30)
+    location: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    notes_html: Mapped[str | None] = mapped_column(Text)
+    decisions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    attended_practice_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    status: Mapped[MeetingStatus] = mapped_column(
+        _enum(MeetingStatus), default=MeetingStatus.scheduled
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarFeed(Base):
+    """A person's calendar feed: only a hash of its token is kept, and a new token replaces
+    the old (one row per person)."""
+
+    __tablename__ = "calendar_feed"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
