@@ -17,7 +17,6 @@ from api.schemas import (
     In,
     Out,
     PageQuery,
-    Query,
     StrictBoolean,
     StrictInteger,
     UTCDateTime,
@@ -83,17 +82,6 @@ class WorkstreamDetailSchema(WorkstreamSchema):
         attribute="view.rights.manage",
         metadata={"description": "You lead it, or administer its organisation and read it."},
     )
-
-
-class OccurrenceSchema(Out):
-    starts_at = UTCDateTime()
-    ends_at = UTCDateTime()
-    status = fields.String(metadata={"description": "`scheduled`: computed from the meeting rule."})
-
-
-class MeetingQuery(Query):
-    from_ = fields.AwareDateTime(data_key="from", metadata={"description": "Default: now."})
-    to = fields.AwareDateTime(metadata={"description": "Default: four weeks after `from`."})
 
 
 class WorkstreamQuery(PageQuery):
@@ -445,21 +433,3 @@ class CheckInById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, workstream_id, check_in_id):
         return queries.check_in(uow(), principal(), workstream_id, check_in_id)
-
-
-@blp.route("/workstreams/<id:workstream_id>/meetings")
-class Meetings(MethodView):
-    @blp.doc(
-        operationId="listMeetings",
-        summary="The huddles between two times, from the meeting rule in London time.",
-    )
-    @blp.arguments(MeetingQuery, location="query", as_kwargs=True)
-    @blp.response(200, page_of(OccurrenceSchema))
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, workstream_id, from_=None, to=None):
-        found = queries.meetings(uow(), principal(), workstream_id, start=from_, end=to)
-        items = [
-            {"starts_at": o.starts_at, "ends_at": o.ends_at, "status": "scheduled"} for o in found
-        ]
-        return {"items": items, "next_cursor": None}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zoneinfo
+from datetime import datetime
+
 from network.errors import Invalid
 from network.safety import refuse_nhs_numbers
 
@@ -19,3 +22,12 @@ def clean_name(name: str, *, field: str = "name") -> str:
         raise Invalid(f"The {field} must not be blank.", field=field)
     refuse_nhs_numbers([(field, cleaned)])
     return cleaned
+
+
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+
+
+def london(at: datetime) -> str:
+    """A time as people in England read it: "Tue 8 Dec 2026, 12:30" (London wall clock)."""
+    local = at.astimezone(LONDON)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"

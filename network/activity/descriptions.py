@@ -79,6 +79,18 @@ VERBS: dict[str, Verb] = {
         lambda f: f"reopened {_quoted(f, 'action')} in {_title(f)}", "title", "action"
     ),
     "checked_in": _verb(lambda f: f"checked in on {_title(f)}", "title", "excerpt"),
+    "meeting_scheduled": _verb(
+        lambda f: f"arranged a huddle of {_title(f)} on {f.get('when', '')}", "title", "when"
+    ),
+    "meeting_held": _verb(
+        lambda f: f"wrote up the huddle of {_title(f)} on {f.get('when', '')}", "title", "when"
+    ),
+    "meeting_cancelled": _verb(
+        lambda f: f"cancelled the huddle of {_title(f)} on {f.get('when', '')}", "title", "when"
+    ),
+    "meeting_updated": _verb(
+        lambda f: f"changed the huddle of {_title(f)} on {f.get('when', '')}", "title", "when"
+    ),
 }
 
 

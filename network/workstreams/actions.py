@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
+
+from sqlalchemy import select
 
 from network import access, preconditions
 from network.access import Principal
 from network.access import workstreams as rules
 from network.activity.services import Ref
-from network.db import utcnow
-from network.errors import Forbidden, Invalid
+from network.db import insert_or_get, utcnow
+from network.errors import Conflict, Forbidden, Invalid, NotFound
 from network.preconditions import IfMatch, bump_version
 from network.safety import excerpt, refuse_nhs_numbers, render_markdown
 from network.text import clean_name
 from network.uow import UnitOfWork
-from network.workstreams import queries
+from network.workstreams import huddles, queries
+from network.workstreams import meetings as meeting_rules
 from network.workstreams.activity import record, shown_practice
-from network.workstreams.models import Action, ActionStatus, CheckIn
+from network.workstreams.models import Action, ActionStatus, CheckIn, MeetingStatus
 
 
 def add_action(
@@ -57,6 +60,83 @@ def add_action(
     _action_activity(uow, principal, workstream, action, "action_added")
     uow.session.flush()
     return action
+
+
+def action_from_decision(
+    uow: UnitOfWork,
+    principal: Principal,
+    workstream_id: int,
+    meeting_id: int,
+    decision: int,
+    *,
+    title: str | None = None,
+    owner_id: int | None = None,
+    due_on: date | None = None,
+    practice_id: int | None = None,
+) -> tuple[Action, bool]:
+    """A huddle's decision (its index in `decisions`) made an action, by the managers, in one
+    call: titled by the decision, owned by the caller and due by the next huddle unless said
+    otherwise, for a practice taking part or for the workstream as a whole. Asking again (or
+    twice at once) gives the same action: (action, created now)."""
+    view = queries.get(uow, principal, workstream_id)
+    if not view.rights.manage:
+        raise Forbidden("Only the workstream's managers turn decisions into actions.")
+    meeting = huddles.get_meeting(uow, principal, workstream_id, meeting_id)
+    if not 0 <= decision < len(meeting.decisions):
+        raise NotFound(f"Meeting {meeting_id} has no decision {decision}.")
+    if meeting.status is MeetingStatus.cancelled:
+        raise Conflict("The huddle was cancelled: it made no decisions.")
+    existing = _decision_action(uow, meeting_id, decision)
+    if existing is not None:
+        return existing, False
+    workstream = view.workstream
+    if practice_id is not None:
+        practice_id = _practice_for(uow, principal, view, practice_id)
+    owner_id = owner_id if owner_id is not None else principal.person_id
+    rules.require_reader(uow.session, owner_id, workstream.organisation_id, field="owner_id")
+    if due_on is None:
+        due_on = _next_huddle_day(workstream, after=meeting.starts_at)
+    now = utcnow()
+    action = Action(
+        workstream_id=workstream.id,
+        title=clean_name(
+            title if title is not None else _shortened(meeting.decisions[decision]), field="title"
+        ),
+        owner_id=owner_id,
+        practice_id=practice_id,
+        due_on=due_on,
+        status=ActionStatus.open,
+        meeting_id=meeting.id,
+        decision=decision,
+        created_by_id=principal.person_id,
+        created_at=now,
+        updated_at=now,
+    )
+    action, created = insert_or_get(
+        uow.session, action, lambda: _decision_action(uow, meeting_id, decision)
+    )
+    if created:
+        _action_activity(uow, principal, workstream, action, "action_added")
+        uow.session.flush()
+    return action, created
+
+
+def _decision_action(uow: UnitOfWork, meeting_id: int, decision: int) -> Action | None:
+    return uow.session.scalars(
+        select(Action).where(Action.meeting_id == meeting_id, Action.decision == decision)
+    ).first()
+
+
+def _shortened(text: str, length: int = 200) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def _next_huddle_day(workstream, *, after) -> date:
+    """The London date of the first huddle after a time and after now; a week on without one."""
+    start = max(after, utcnow())
+    found = meeting_rules.occurrences(workstream, start, start + timedelta(days=62))
+    at = found[0].starts_at if found else start + timedelta(weeks=1)
+    return at.astimezone(meeting_rules.LOCAL_TIME).date()
 
 
 def update_action(

@@ -4,16 +4,16 @@ never stored — while the workstream is neither paused nor completed."""
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from dateutil import rrule
 
 from network.errors import Invalid
+from network.text import LONDON
 from network.workstreams.models import Workstream, WorkstreamStatus
 
-LOCAL_TIME = zoneinfo.ZoneInfo("Europe/London")
+LOCAL_TIME = LONDON
 # A huddle is daily at most often; anything finer is a mistake, not a meeting.
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 LONGEST_SPAN = timedelta(days=366)

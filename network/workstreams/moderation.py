@@ -16,7 +16,7 @@ from network.problems.models import Report
 from network.safety import render_markdown
 from network.uow import UnitOfWork
 from network.workstreams import queries
-from network.workstreams.models import Action, CheckIn, Workstream
+from network.workstreams.models import Action, CheckIn, Meeting, Workstream
 
 TITLE_LENGTH = 200
 
@@ -87,8 +87,9 @@ def redact(
     replacement: str,
 ) -> int:
     """Replace every occurrence of `text` (in any letter case) in the workstream, its actions,
-    its check-ins, its reports and the facts its activity is described from. Returns how many
-    places changed; the audit entry records that it happened, never the text."""
+    its check-ins, its huddles' notes and decisions, its reports and the facts its activity is
+    described from. Returns how many places changed; the audit entry records that it happened,
+    never the text."""
     view = queries.get(uow, principal, workstream_id)
     workstream = view.workstream
     if not view.rights.moderate:
@@ -112,6 +113,16 @@ def redact(
         if pattern.search(check_in.body):
             check_in.body = scrub(check_in.body)
             check_in.body_html = render_markdown(check_in.body)
+            changed += 1
+    meetings = select(Meeting).where(Meeting.workstream_id == workstream.id)
+    for meeting in uow.session.scalars(meetings):
+        texts = [meeting.notes or "", meeting.location or "", *meeting.decisions]
+        if any(pattern.search(value) for value in texts):
+            meeting.notes = scrub(meeting.notes) if meeting.notes is not None else None
+            meeting.notes_html = render_markdown(meeting.notes) if meeting.notes else None
+            meeting.location = scrub(meeting.location) if meeting.location else meeting.location
+            meeting.decisions = [scrub(d) for d in meeting.decisions]
+            meeting.version += 1
             changed += 1
     for row in uow.session.scalars(select(Report).where(Report.workstream_id == workstream.id)):
         if pattern.search(row.reason):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Row, ScalarSelect, Select, func, select, tuple_
 from sqlalchemy.orm import aliased
@@ -15,13 +15,12 @@ from network import access
 from network.access import Principal
 from network.access import problems as problem_rules
 from network.access import workstreams as rules
-from network.errors import Invalid, NotFound
+from network.errors import NotFound
 from network.organisations.models import Organisation
 from network.pagination import Page, decode_cursor, newest_first, page_from_rows
 from network.people.models import Person
 from network.problems.models import Problem
 from network.uow import UnitOfWork
-from network.workstreams import meetings as meeting_rules
 from network.workstreams.models import (
     Action,
     ActionStatus,
@@ -203,7 +202,7 @@ class ActionView:
         return self.action.status is ActionStatus.open and self.action.due_on < today()
 
 
-def _actions() -> Select:
+def action_rows() -> Select:
     return (
         select(Action, _OWNER_PERSON, _PRACTICE, _COMPLETED_BY)
         .join(_OWNER_PERSON, _OWNER_PERSON.id == Action.owner_id)
@@ -224,7 +223,7 @@ def get_actions(
 ) -> Page[ActionView]:
     """A workstream's actions, soonest due first."""
     get(uow, principal, workstream_id)
-    stmt = _actions().where(Action.workstream_id == workstream_id, rules.action_shown())
+    stmt = action_rows().where(Action.workstream_id == workstream_id, rules.action_shown())
     if status is not None:
         stmt = stmt.where(Action.status == status)
     if practice_id is not None:
@@ -249,7 +248,7 @@ def action(uow: UnitOfWork, principal: Principal, view: WorkstreamView, action_i
 
 def action_view(uow: UnitOfWork, workstream_id: int, action_id: int) -> ActionView:
     row = uow.session.execute(
-        _actions().where(Action.id == action_id, Action.workstream_id == workstream_id)
+        action_rows().where(Action.id == action_id, Action.workstream_id == workstream_id)
     ).one()
     return ActionView(*row)
 
@@ -257,7 +256,7 @@ def action_view(uow: UnitOfWork, workstream_id: int, action_id: int) -> ActionVi
 def open_actions_of(uow: UnitOfWork, workstream_id: int, practice_id: int) -> list[ActionView]:
     """A practice's open actions, soonest due first, in one statement."""
     rows = uow.session.execute(
-        _actions()
+        action_rows()
         .where(
             Action.workstream_id == workstream_id,
             Action.practice_id == practice_id,
@@ -276,7 +275,7 @@ class CheckInView:
     practice: Organisation | None
 
 
-def _check_ins() -> Select:
+def check_in_rows() -> Select:
     return (
         select(CheckIn, Person, _PRACTICE)
         .join(Person, Person.id == CheckIn.author_id)
@@ -286,7 +285,7 @@ def _check_ins() -> Select:
 
 def check_in_view(uow: UnitOfWork, workstream_id: int, check_in_id: int) -> CheckInView:
     row = uow.session.execute(
-        _check_ins().where(CheckIn.id == check_in_id, CheckIn.workstream_id == workstream_id)
+        check_in_rows().where(CheckIn.id == check_in_id, CheckIn.workstream_id == workstream_id)
     ).one()
     return CheckInView(*row)
 
@@ -297,7 +296,7 @@ def check_in(
     """One check-in of a workstream the principal reads; a hidden one only for its moderators."""
     view = get(uow, principal, workstream_id)
     row = uow.session.execute(
-        _check_ins().where(CheckIn.id == check_in_id, CheckIn.workstream_id == workstream_id)
+        check_in_rows().where(CheckIn.id == check_in_id, CheckIn.workstream_id == workstream_id)
     ).first()
     if row is None or (row[0].hidden and not view.rights.moderate):
         raise NotFound(f"Check-in {check_in_id} not found.")
@@ -314,7 +313,7 @@ def get_check_ins(
 ) -> Page[CheckInView]:
     """A workstream's check-ins, newest first."""
     get(uow, principal, workstream_id)
-    stmt = _check_ins().where(CheckIn.workstream_id == workstream_id, rules.check_in_shown())
+    stmt = check_in_rows().where(CheckIn.workstream_id == workstream_id, rules.check_in_shown())
     stmt = newest_first(
         stmt, CheckIn.created_at, CheckIn.id, since=None, cursor=cursor, limit=limit
     )
@@ -354,21 +353,3 @@ def detail(uow: UnitOfWork, principal: Principal, workstream_id: int) -> Workstr
         participants(uow, workstream_id),
         visible_problems(uow, principal, workstream_id),
     )
-
-
-def meetings(
-    uow: UnitOfWork,
-    principal: Principal,
-    workstream_id: int,
-    *,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> list[meeting_rules.Occurrence]:
-    """A workstream's huddles from `start` (default now) to `end` (default four weeks on), at
-    most a year apart."""
-    workstream = get(uow, principal, workstream_id).workstream
-    start = (start or datetime.now(UTC)).astimezone(UTC)
-    end = (end or start + timedelta(weeks=4)).astimezone(UTC)
-    if end <= start or end - start > meeting_rules.LONGEST_SPAN:
-        raise Invalid("`to` is after `from`, at most a year on.", field="to", location="query")
-    return meeting_rules.occurrences(workstream, start, end)

@@ -11,7 +11,14 @@ from tests.factories.people import membership, person
 from tests.factories.problems import affected, comment, problem, report
 from tests.factories.scenes import Network, network
 from tests.factories.tokens import token, token_for_settings
-from tests.factories.workstreams import action, check_in, hide_workstream, take_part, workstream
+from tests.factories.workstreams import (
+    action,
+    check_in,
+    hide_workstream,
+    meeting,
+    take_part,
+    workstream,
+)
 
 __all__ = [
     "Network",
@@ -21,6 +28,7 @@ __all__ = [
     "comment",
     "fresh_database",
     "hide_workstream",
+    "meeting",
     "membership",
     "network",
     "organisation",

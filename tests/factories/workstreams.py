@@ -7,7 +7,7 @@ services keep beside a workstream (linked problems moved to `in_workstream`, act
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -16,8 +16,15 @@ from network.organisations.models import Organisation
 from network.people.models import Person
 from network.problems.models import Problem
 from network.uow import UnitOfWork
-from network.workstreams import actions, moderation, services
-from network.workstreams.models import Action, CheckIn, Participation, Workstream
+from network.workstreams import actions, huddles, moderation, services
+from network.workstreams.models import (
+    Action,
+    CheckIn,
+    Meeting,
+    MeetingStatus,
+    Participation,
+    Workstream,
+)
 
 
 def _uow(session: Session) -> UnitOfWork:
@@ -106,3 +113,29 @@ def hide_workstream(session: Session, moderator: Person, on: Workstream) -> Work
     w = moderation.set_hidden(_uow(session), load_principal(session, moderator), on.id, True)
     session.flush()
     return w
+
+
+def meeting(
+    session: Session,
+    manager: Person,
+    on: Workstream,
+    *,
+    starts_at: datetime,
+    status: MeetingStatus = MeetingStatus.held,
+    notes: str | None = "We agreed to scan at source.",
+    decisions: Sequence[str] = ("Scan letters at source from Monday",),
+    attended: Sequence[Organisation] = (),
+) -> Meeting:
+    """A huddle stored by one of the workstream's managers (held, by default: it has started)."""
+    m = huddles.create_meeting(
+        _uow(session),
+        load_principal(session, manager),
+        on.id,
+        starts_at=starts_at,
+        status=status,
+        notes=notes,
+        decisions=list(decisions),
+        attended_practice_ids=[p.id for p in attended],
+    )
+    session.flush()
+    return m

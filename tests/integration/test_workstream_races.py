@@ -1,7 +1,9 @@
 """Workstream changes by two transactions at once, on PostgreSQL (where they truly overlap): a
-practice joins once, leaves once, a problem is taken on once — and the activity says so once."""
+practice joins once, leaves once, a problem is taken on once, a huddle is stored once per time,
+a decision becomes one action — and the activity says so once."""
 
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -9,12 +11,18 @@ from sqlalchemy import func, select
 from network.access import load_principal
 from network.activity.models import Activity
 from network.db import make_engine, make_session_factory
-from network.errors import DomainError
+from network.errors import Conflict, DomainError
 from network.people.models import Person, Role
 from network.problems import services as problem_services
 from network.uow import UnitOfWork
-from network.workstreams import services
-from network.workstreams.models import LinkedProblem, Participation
+from network.workstreams import actions, huddles, services
+from network.workstreams.models import (
+    Action,
+    LinkedProblem,
+    Meeting,
+    MeetingStatus,
+    Participation,
+)
 from tests import factories
 
 
@@ -128,3 +136,41 @@ def test_a_problem_is_taken_on_once_when_linked_four_times_at_once(world):
     assert sorted(outcomes) == [False, False, False, True]
     assert _count(factory, select(func.count()).select_from(LinkedProblem)) == 1
     assert _activity(factory, ids["workstream"], "problem_linked") == 1
+
+
+def test_one_huddle_per_time_when_stored_four_times_at_once(world):
+    factory, ids = world
+    at = datetime(2026, 11, 24, 12, 30, tzinfo=UTC)
+    outcomes = _at_once(
+        factory,
+        ids["manager"],
+        lambda uow, p: huddles.create_meeting(uow, p, ids["workstream"], starts_at=at).id,
+    )
+    assert sum(isinstance(o, int) for o in outcomes) == 1
+    assert all(isinstance(o, Conflict) for o in outcomes if not isinstance(o, int))
+    assert _count(factory, select(func.count()).select_from(Meeting)) == 1
+    assert _activity(factory, ids["workstream"], "meeting_scheduled") == 1
+
+
+def test_a_decision_becomes_one_action_when_asked_four_times_at_once(world):
+    factory, ids = world
+    with UnitOfWork(factory) as uow:
+        manager = load_principal(uow.session, uow.session.get_one(Person, ids["manager"]))
+        meeting = huddles.create_meeting(
+            uow,
+            manager,
+            ids["workstream"],
+            starts_at=datetime(2026, 11, 24, 12, 30, tzinfo=UTC),
+            status=MeetingStatus.held,
+            decisions=["Scan letters at source"],
+        )
+        uow.commit()
+    outcomes = _at_once(
+        factory,
+        ids["manager"],
+        lambda uow, p: actions.action_from_decision(uow, p, ids["workstream"], meeting.id, 0),
+    )
+    assert len({action.id for action, _ in outcomes}) == 1
+    assert sorted(created for _, created in outcomes) == [False, False, False, True]
+    assert _count(factory, select(func.count()).select_from(Action)) == 1
+    assert _activity(factory, ids["workstream"], "action_added") == 1
