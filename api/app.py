@@ -208,8 +208,10 @@ def _register_api(app: Flask) -> None:
     from api import (
         activity,
         audit,
+        calendar,
         docs,
         health,
+        huddles,
         moderation,
         organisations,
         people,
@@ -234,6 +236,8 @@ def _register_api(app: Flask) -> None:
         moderation.blp,
         activity.blp,
         workstreams.blp,
+        huddles.blp,
+        calendar.blp,
         audit.blp,
     ):
         api.register_blueprint(blueprint)

@@ -1,7 +1,8 @@
 """What the demo network has been doing: shared problems on North Riverside PCN's board, a
 practice's private one, and the "Workflow" workstream with a few weeks of history — practices
-taking part, actions (one of them overdue), check-ins. Written through the services, as people
-would, so counts and activity are what the product keeps; then moved back in time."""
+taking part, actions (one of them overdue), check-ins, the last two huddles written up. Written
+through the services, as people would, so counts and activity are what the product keeps; then
+moved back in time."""
 
 from __future__ import annotations
 
@@ -16,14 +17,19 @@ from network.organisations.models import Organisation
 from network.people.models import Membership, Person
 from network.preconditions import ANY_VERSION
 from network.problems import services as problems
+from network.problems.models import AffectedPractice, Problem
 from network.uow import UnitOfWork
-from network.workstreams import actions
+from network.workstreams import actions, huddles
+from network.workstreams import meetings as meeting_rules
 from network.workstreams import queries as workstream_queries
 from network.workstreams import services as workstreams
 from network.workstreams.models import (
     Action,
     ActionStatus,
     CheckIn,
+    LinkedProblem,
+    Meeting,
+    MeetingStatus,
     Participation,
     Workstream,
     WorkstreamStatus,
@@ -95,6 +101,7 @@ def seed_demo_content(
         for other in others:
             problems.signal_affected(uow, principal_of(other, "management"), problem.id)
         posted.append(problem)
+    _shared_weeks_ago(uow, [p.id for p in posted])
     practice, title, body = PRIVATE_PROBLEM
     problems.create(
         uow,
@@ -155,14 +162,101 @@ def seed_demo_content(
         )
     uow.session.flush()
     _move_back(uow, workstream)
+    _two_huddles(
+        uow,
+        as_director,
+        workstream,
+        practices,
+        principal_of("Millbrook Medical Centre", "management"),
+    )
     return workstream
 
 
-def _move_back(uow: UnitOfWork, workstream: Workstream) -> None:
-    """A few weeks of history: begun three weeks ago, the practices joining and the actions set
-    the next day, the first action done a week and a half ago, check-ins weekly."""
+# The last two huddles, as the clinical director wrote them up.
+HUDDLES = [
+    (
+        "Castle Street's protocol **drafted**: 14 letter types need no GP. Millbrook has two "
+        "administrators ready to train.",
+        ["Castle Street shares its protocol with the other practices"],
+        ("Castle Street Surgery", "Millbrook Medical Centre", "Oakfield Practice"),
+    ),
+    (
+        "Training at Millbrook is under way. Oakfield could not come: the phones were down.",
+        [
+            "Millbrook pilots coding discharge letters for a fortnight",
+            "Ask the LMC whether administrators may code medication changes",
+        ],
+        ("Castle Street Surgery", "Millbrook Medical Centre"),
+    ),
+]
+
+
+def _two_huddles(uow, as_director, workstream, practices, pilot_owner) -> None:
+    """The last two Tuesday huddles, held and written up; the first decision of the last one
+    made an action for Millbrook. Their activity is dated when they ended."""
     now = utcnow()
-    started, set_up, done = (now - timedelta(days=d) for d in (21, 20, 12))
+    past = meeting_rules.occurrences(workstream, now - timedelta(days=15), now)[-2:]
+    for occurrence, (notes, decisions, there) in zip(past, HUDDLES, strict=True):
+        meeting = huddles.create_meeting(
+            uow,
+            as_director,
+            workstream.id,
+            starts_at=occurrence.starts_at,
+            status=MeetingStatus.held,
+            notes=notes,
+            decisions=decisions,
+            attended_practice_ids=[practices[name].id for name in there],
+        )
+        uow.session.execute(
+            update(Activity)
+            .where(Activity.subject_type == "meeting", Activity.subject_id == meeting.id)
+            .values(at=occurrence.ends_at)
+        )
+        uow.session.execute(
+            update(Meeting)
+            .where(Meeting.id == meeting.id)
+            .values(created_at=occurrence.ends_at, updated_at=occurrence.ends_at)
+        )
+    actions.action_from_decision(
+        uow,
+        as_director,
+        workstream.id,
+        meeting.id,
+        0,
+        owner_id=pilot_owner.person_id,
+        practice_id=practices["Millbrook Medical Centre"].id,
+    )
+
+
+def _shared_weeks_ago(uow: UnitOfWork, problem_ids: list[int]) -> None:
+    """The shared problems were posted, and other practices said they have them too, about
+    four weeks ago (before the workstream took one on), a day apart."""
+    now = utcnow()
+    for n, problem_id in enumerate(problem_ids):
+        at = now - timedelta(days=28 - n)
+        uow.session.execute(
+            update(Problem)
+            .where(Problem.id == problem_id)
+            .values(created_at=at, updated_at=at, last_activity_at=at)
+        )
+        uow.session.execute(
+            update(AffectedPractice)
+            .where(AffectedPractice.problem_id == problem_id)
+            .values(created_at=at)
+        )
+        uow.session.execute(
+            update(Activity)
+            .where(Activity.thread_type == "problem", Activity.thread_id == problem_id)
+            .values(at=at)
+        )
+
+
+def _move_back(uow: UnitOfWork, workstream: Workstream) -> None:
+    """A few weeks of history: begun three weeks ago (the problem taken on then), the practices
+    joining and the actions set the next day, the first action done two days ago, check-ins
+    weekly."""
+    now = utcnow()
+    started, set_up, done = (now - timedelta(days=d) for d in (21, 20, 2))
     session = uow.session
     thread = (Activity.thread_type == "workstream", Activity.thread_id == workstream.id)
     session.execute(
@@ -172,6 +266,11 @@ def _move_back(uow: UnitOfWork, workstream: Workstream) -> None:
         update(Participation)
         .where(Participation.workstream_id == workstream.id)
         .values(joined_at=set_up)
+    )
+    session.execute(
+        update(LinkedProblem)
+        .where(LinkedProblem.workstream_id == workstream.id)
+        .values(linked_at=started)
     )
     session.execute(
         update(Action)

@@ -71,6 +71,12 @@ def test_the_api_accepts_a_token_from_the_command(app, client, session):
     assert body["id"] == person.id
 
 
+def _weeks_ago(weeks: int) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) - timedelta(weeks=weeks)).isoformat()
+
+
 def test_seed_demo_builds_the_network_once(app, client):
     runner = app.test_cli_runner()
     first = runner.invoke(main, args=["seed", "demo"])
@@ -96,8 +102,16 @@ def test_seed_demo_builds_the_network_once(app, client):
     url = f"/api/v1/workstreams/{workstreams[0]['id']}"
     huddles = client.get(f"{url}/meetings", headers=headers).get_json()["items"]
     assert len(huddles) == 4  # weekly, over the next four weeks
+    week_ago = client.get(
+        f"{url}/meetings", query_string={"limit": 100, "from": _weeks_ago(3)}, headers=headers
+    )
+    written = [m for m in week_ago.get_json()["items"] if m["status"] == "held"]
+    assert [len(m["decisions"]) for m in written] == [1, 2]  # the last two huddles
+    assert written[1]["decision_actions"][0]["decision"] == 0
+    agenda = client.get(f"{url}/agenda", headers=headers).get_json()
+    assert agenda["sections"][0]["kind"] == "carried_over"
     actions = client.get(f"{url}/actions", headers=headers).get_json()["items"]
-    assert len(actions) == 4
+    assert len(actions) == 5  # four planned, one from a decision
     assert [a["status"] for a in actions].count("done") == 1
     assert [a["overdue"] for a in actions].count(True) == 1
     assert len(client.get(f"{url}/updates", headers=headers).get_json()["items"]) == 3
