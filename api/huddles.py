@@ -107,6 +107,8 @@ class MeetingUpdateSchema(In):
 
 
 class DecisionToActionSchema(In):
+    body_optional = True  # every field has a default: a POST without a body is `{}`
+
     title = fields.String(
         validate=validate.Length(min=1, max=200),
         metadata={"description": "Default: the decision."},
@@ -298,7 +300,7 @@ class DecisionAction(MethodView):
         summary="A decision (its index in `decisions`) becomes an action, in one call (the "
         "managers): 201, then 200 with the same action.",
     )
-    @blp.arguments(DecisionToActionSchema)
+    @blp.arguments(DecisionToActionSchema, required=False)
     @blp.response(201, ActionSchema, headers=LOCATION_HEADER)
     @blp.alt_response(200, schema=ActionSchema, description="It is an action already.")
     @blp.alt_response(401, response="UNAUTHORIZED")

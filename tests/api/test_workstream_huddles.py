@@ -216,7 +216,7 @@ def test_a_decision_becomes_one_action_in_one_call(client, auth, net, huddle):
         decisions=["Scan letters at source", "Share the coding protocol"],
     ).get_json()
     url = _url(huddle, f"/{stored['id']}/decisions/1/action")
-    first = client.post(url, json={}, headers=manager)
+    first = client.post(url, headers=manager)  # no body: every field has a default
     assert first.status_code == 201, first.get_json()
     action = first.get_json()
     assert action["title"] == "Share the coding protocol"
