@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import update
 
-from network.workstreams.models import Participation, Workstream
+from network.workstreams.models import MeetingStatus, Participation, Workstream
+from tests import factories
 
 BASE = "/api/v1/workstreams"
 HUDDLE = "FREQ=WEEKLY;BYDAY=TU;BYHOUR=12;BYMINUTE=30"
@@ -332,3 +333,40 @@ def test_redaction_reaches_a_huddles_notes_decisions_and_minutes(client, auth, n
     for path in (meeting, f"{meeting}/minutes", f"{meeting}/minutes?format=html"):
         page = client.get(path, headers=reader).get_data(as_text=True)
         assert "jane" not in page.lower() and "[redacted]" in page
+
+
+def test_during_a_huddle_the_agenda_is_that_huddles(session, net, huddle):
+    """ "Last meeting" is the latest that has started, and the agenda is for the next; while a
+    huddle is under way its agenda is its own, dated from the one before it."""
+    from network.access import load_principal
+    from network.uow import UnitOfWork
+    from network.workstreams import agenda
+
+    reader = load_principal(session, net.members["practice1"])
+
+    def built(at: datetime):
+        return agenda.build(
+            UnitOfWork(lambda: session), reader, huddle["id"], public_url="https://x", now=at
+        )
+
+    before = built(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
+    assert before.meeting.starts_at == datetime(2026, 11, 24, 12, 30, tzinfo=UTC)
+    assert before.since == datetime(2026, 11, 17, 12, 30, tzinfo=UTC)
+    during = built(datetime(2026, 11, 24, 12, 45, tzinfo=UTC))
+    assert during.meeting.starts_at == before.meeting.starts_at
+    assert during.since == before.since
+    after = built(datetime(2026, 11, 24, 13, 0, tzinfo=UTC))
+    assert after.meeting.starts_at == datetime(2026, 12, 1, 12, 30, tzinfo=UTC)
+    assert after.since == datetime(2026, 11, 24, 12, 30, tzinfo=UTC)
+    # A cancelled huddle is passed over: the agenda is for the one after it.
+    factories.meeting(
+        session,
+        net.admins["pcn1"],
+        session.get_one(Workstream, huddle["id"]),
+        starts_at=datetime(2026, 12, 1, 12, 30, tzinfo=UTC),
+        status=MeetingStatus.cancelled,
+        notes=None,
+        decisions=(),
+    )
+    skipped = built(datetime(2026, 11, 24, 13, 0, tzinfo=UTC))
+    assert skipped.meeting.starts_at == datetime(2026, 12, 8, 12, 30, tzinfo=UTC)
