@@ -213,14 +213,6 @@ class Series:
     rule: str
 
 
-def _rule(rule: str, dtstart: datetime) -> rrule.rrule:
-    """The rule as `network.workstreams.meetings` reads it: naive London wall-clock times."""
-    parsed = rrule.rrulestr(rule, dtstart=dtstart, ignoretz=True)
-    if not isinstance(parsed, rrule.rrule):
-        raise ValueError("one RRULE")
-    return parsed
-
-
 def _in_utc(wall: datetime) -> datetime:
     return wall.replace(tzinfo=LOCAL_TIME).astimezone(UTC)
 
@@ -265,7 +257,7 @@ def series(workstream: Workstream) -> Series | None:
     dtstart = began.replace(hour=0, minute=0, second=0, microsecond=0)
     parts = _parts(workstream.meeting_rule)
     try:
-        computed = _rule(workstream.meeting_rule, dtstart)
+        computed = meeting_rules.compiled(workstream.meeting_rule, dtstart)
         first = computed.after(dtstart, inc=True)
         until = date_parser.parse(parts["UNTIL"], ignoretz=True) if "UNTIL" in parts else None
     except (ValueError, TypeError, OverflowError):
@@ -286,11 +278,6 @@ def series(workstream: Workstream) -> Series | None:
     ordered = {"FREQ": parts.pop("FREQ")} | parts
     text = ";".join(f"{name}={value}" for name, value in ordered.items())
     return Series(first=first.replace(tzinfo=LOCAL_TIME), rule=text)
-
-
-def _is_occurrence(workstream: Workstream, at: datetime) -> bool:
-    found = meeting_rules.occurrences(workstream, at, at + timedelta(minutes=1))
-    return any(o.starts_at == at for o in found)
 
 
 # --- the calendar ----------------------------------------------------------------------------
@@ -364,7 +351,9 @@ def _events(
         master.add("last-modified", workstream.updated_at)
         events.append(master)
     for meeting in stored:
-        at_occurrence = recurring is not None and _is_occurrence(workstream, meeting.starts_at)
+        at_occurrence = recurring is not None and meeting_rules.is_occurrence(
+            workstream, meeting.starts_at
+        )
         own_uid = f"workstream-{workstream.id}-meeting-{meeting.id}@{host}"
         uid = series_uid if at_occurrence else own_uid
         event = _event(workstream, uid, public_url, now)

@@ -100,11 +100,6 @@ def on_the_minute(at: datetime, *, name: str = "starts_at") -> datetime:
     return at
 
 
-def _is_occurrence(workstream: Workstream, at: datetime) -> bool:
-    found = meeting_rules.occurrences(workstream, at, at + timedelta(minutes=1))
-    return any(o.starts_at == at for o in found)
-
-
 def _manager_view(uow: UnitOfWork, principal: Principal, workstream_id: int):
     view = queries.get(uow, principal, workstream_id)
     if not view.rights.manage:
@@ -309,7 +304,7 @@ def _views(uow: UnitOfWork, principal: Principal, view, stored: list[Meeting]) -
             m.workstream_id,
             m.starts_at,
             m.minutes,
-            _is_occurrence(view.workstream, m.starts_at),
+            meeting_rules.is_occurrence(view.workstream, m.starts_at),
             m,
             [names[p] for p in m.attended_practice_ids if p in names],
             made.get(m.id, []),
@@ -397,7 +392,11 @@ def around(uow: UnitOfWork, view: queries.WorkstreamView, now: datetime) -> Arou
     }
     for m in stored:
         by_time[m.starts_at] = MeetingView(
-            m.workstream_id, m.starts_at, m.minutes, _is_occurrence(workstream, m.starts_at), m
+            m.workstream_id,
+            m.starts_at,
+            m.minutes,
+            meeting_rules.is_occurrence(workstream, m.starts_at),
+            m,
         )
     live = [v for at, v in sorted(by_time.items()) if v.status is not MeetingStatus.cancelled]
     started = [v for v in live if v.starts_at <= now]

@@ -38,7 +38,7 @@ def parse_rule(text: str) -> str:
         problem = "Huddles start on the minute (no BYSECOND)."
     if problem is None:
         try:
-            _rule(rule, datetime(2026, 1, 1))
+            compiled(rule, datetime(2026, 1, 1))
         except (ValueError, TypeError, OverflowError) as exc:
             problem = f"Not an RRULE this API reads: {exc}."
     if problem is not None:
@@ -46,7 +46,8 @@ def parse_rule(text: str) -> str:
     return rule
 
 
-def _rule(rule: str, dtstart: datetime) -> rrule.rrule:
+def compiled(rule: str, dtstart: datetime) -> rrule.rrule:
+    """A stored rule read as the API reads it: naive London wall-clock times from `dtstart`."""
     parsed = rrule.rrulestr(rule, dtstart=dtstart, ignoretz=True)
     if not isinstance(parsed, rrule.rrule):
         raise ValueError("one RRULE")
@@ -69,7 +70,7 @@ def occurrences(workstream: Workstream, start: datetime, end: datetime) -> list[
         end = min(end, workstream.updated_at)
     began = workstream.created_at.astimezone(LOCAL_TIME).replace(tzinfo=None)
     dtstart = began.replace(hour=0, minute=0, second=0, microsecond=0)
-    rule = _rule(workstream.meeting_rule, dtstart)
+    rule = compiled(workstream.meeting_rule, dtstart)
     # Wall-clock bounds a day wider than asked (the offset is at most an hour), then exact.
     local_from = start.astimezone(LOCAL_TIME).replace(tzinfo=None) - timedelta(days=1)
     local_to = end.astimezone(LOCAL_TIME).replace(tzinfo=None) + timedelta(days=1)
@@ -80,3 +81,9 @@ def occurrences(workstream: Workstream, start: datetime, end: datetime) -> list[
         if start <= at < end:
             found.append(Occurrence(at, at + length))
     return found
+
+
+def is_occurrence(workstream: Workstream, at: datetime) -> bool:
+    """Whether a huddle at `at` (UTC) is one of the rule's, rather than an extra one."""
+    found = occurrences(workstream, at, at + timedelta(minutes=1))
+    return any(o.starts_at == at for o in found)
