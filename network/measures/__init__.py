@@ -1,0 +1,1 @@
+"""Measures of a workstream and their statistical process control charts."""
