@@ -1,0 +1,261 @@
+"""Changing measures: the workstream's managers define them; members of the practices taking part
+post their own practice's points (the managers, any practice's). One value per practice and
+period: posting again replaces it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from network.access import Principal
+from network.db import utcnow
+from network.errors import Forbidden, Invalid, NotFound
+from network.measures.models import Aggregate, Better, Measure, MeasurePoint
+from network.organisations.models import Organisation
+from network.preconditions import ANY_VERSION, IfMatch, bump_version
+from network.safety import refuse_nhs_numbers
+from network.text import clean_name
+from network.uow import UnitOfWork
+from network.workstreams import queries as workstream_queries
+
+MIN_FIX_AFTER = 12
+MAX_POINTS = 5000  # in one request
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+REBASES = 20
+
+
+@dataclass(frozen=True)
+class PointIn:
+    period: date
+    value: float
+    practice_id: int | None = None
+    denominator: float | None = None
+
+
+def _managed(uow: UnitOfWork, principal: Principal, workstream_id: int):
+    view = workstream_queries.get(uow, principal, workstream_id)
+    if not view.rights.manage:
+        raise Forbidden("Only the workstream's managers define its measures.")
+    return view
+
+
+def _rebases(values: list[date]) -> list[str]:
+    if len(values) > REBASES:
+        raise Invalid(f"rebase_periods: at most {REBASES}.", field="rebase_periods")
+    return [d.isoformat() for d in sorted(set(values))]
+
+
+def _check(measure: Measure) -> None:
+    if measure.fix_after is not None and measure.fix_after < MIN_FIX_AFTER:
+        raise Invalid(
+            f"fix_after: limits are fixed from {MIN_FIX_AFTER} points or more.", field="fix_after"
+        )
+    if measure.target is not None and not math.isfinite(measure.target):
+        raise Invalid("target: a number.", field="target")
+
+
+def create(
+    uow: UnitOfWork,
+    principal: Principal,
+    workstream_id: int,
+    *,
+    name: str,
+    unit: str,
+    better: Better,
+    target: float | None = None,
+    aggregate: Aggregate = Aggregate.mean,
+    rebase_periods: list[date] | None = None,
+    fix_after: int | None = None,
+) -> Measure:
+    view = _managed(uow, principal, workstream_id)
+    refuse_nhs_numbers([("name", name), ("unit", unit)])
+    now = utcnow()
+    measure = Measure(
+        workstream_id=view.workstream.id,
+        name=clean_name(name, field="name"),
+        unit=clean_name(unit, field="unit"),
+        better=Better(better),
+        target=target,
+        aggregate=Aggregate(aggregate),
+        rebase_periods=_rebases(rebase_periods or []),
+        fix_after=fix_after,
+        created_by_id=principal.person_id,
+        created_at=now,
+        updated_at=now,
+    )
+    _check(measure)
+    uow.session.add(measure)
+    uow.session.flush()
+    return measure
+
+
+def get(uow: UnitOfWork, principal: Principal, workstream_id: int, measure_id: int):
+    """(the workstream's view, the measure) for a reader of the workstream."""
+    view = workstream_queries.get(uow, principal, workstream_id)
+    measure = uow.session.get(Measure, measure_id)
+    if measure is None or measure.workstream_id != view.workstream.id:
+        raise NotFound(f"Measure {measure_id} not found.")
+    return view, measure
+
+
+def update(
+    uow: UnitOfWork,
+    principal: Principal,
+    workstream_id: int,
+    measure_id: int,
+    *,
+    if_match: IfMatch | None = None,
+    **changes: Any,
+) -> Measure:
+    """Rename, retarget or rebase a measure (the managers). Its aggregate stays: the points
+    posted were posted for it."""
+    _managed(uow, principal, workstream_id)
+    _, measure = get(uow, principal, workstream_id, measure_id)
+    if "rebase_periods" in changes:
+        changes["rebase_periods"] = _rebases(changes["rebase_periods"] or [])
+    changes = {k: v for k, v in changes.items() if v != getattr(measure, k)}
+    if not changes:
+        return measure  # nothing changes: no new version
+    bump_version(uow.session, measure, if_match or ANY_VERSION)
+    for name in ("name", "unit"):
+        if name in changes:
+            refuse_nhs_numbers([(name, changes[name])])
+            setattr(measure, name, clean_name(changes[name], field=name))
+    for name in ("better", "target", "rebase_periods", "fix_after"):
+        if name in changes:
+            setattr(measure, name, changes[name])
+    _check(measure)
+    measure.updated_at = utcnow()
+    uow.session.flush()
+    return measure
+
+
+def post_points(
+    uow: UnitOfWork,
+    principal: Principal,
+    workstream_id: int,
+    measure_id: int,
+    points: list[PointIn],
+) -> int:
+    """Post points (replacing a practice's value for a period it had one): for the caller's own
+    practice when they are a member of one taking part, for any practice taking part when they
+    manage the workstream. All or nothing: one bad point refuses the lot, naming it."""
+    view, measure = get(uow, principal, workstream_id, measure_id)
+    if not points:
+        raise Invalid("points: at least one.", field="points")
+    if len(points) > MAX_POINTS:
+        raise Invalid(f"points: at most {MAX_POINTS} in one request.", field="points")
+    taking_part = workstream_queries.participating(uow, view.workstream.id)
+    own = principal.practices & taking_part
+    rows: dict[tuple[int, date], PointIn] = {}
+    for n, point in enumerate(points):
+        where = f"points[{n}]"
+        practice_id = point.practice_id
+        if not view.rights.manage and not own:
+            raise Forbidden("Your practice does not take part in this workstream.")
+        if practice_id is None:
+            if len(own) != 1:
+                raise Invalid(
+                    f"{where}.practice_id: say which practice it is for.", field="practice_id"
+                )
+            practice_id = next(iter(own))
+        if not view.rights.manage and practice_id not in own:
+            raise Forbidden("Members post their own practice's points; the managers, any.")
+        if practice_id not in taking_part:
+            raise Invalid(
+                f"{where}.practice_id: practice {practice_id} does not take part.",
+                field="practice_id",
+            )
+        if not EARLIEST <= point.period <= LATEST:
+            raise Invalid(f"{where}.period: a date from 2000 to 2099.", field="period")
+        if not math.isfinite(point.value) or abs(point.value) > 1e12:
+            raise Invalid(f"{where}.value: a finite number.", field="value")
+        if measure.aggregate is Aggregate.ratio:
+            if point.denominator is None or not (0 < point.denominator <= 1e12):
+                raise Invalid(
+                    f"{where}.denominator: a ratio measure's points need one above 0.",
+                    field="denominator",
+                )
+        elif point.denominator is not None:
+            raise Invalid(
+                f"{where}.denominator: only ratio measures have one.", field="denominator"
+            )
+        rows[(practice_id, point.period)] = PointIn(
+            point.period, point.value, practice_id, point.denominator
+        )
+    existing = {
+        (row.practice_id, row.period): row
+        for row in uow.session.scalars(
+            select(MeasurePoint).where(
+                MeasurePoint.measure_id == measure.id,
+                MeasurePoint.practice_id.in_(sorted({k[0] for k in rows})),
+                MeasurePoint.period.in_(sorted({k[1] for k in rows})),
+            )
+        )
+    }
+    now = utcnow()
+    for key, point in rows.items():
+        row = existing.get(key)
+        if row is None:
+            row = MeasurePoint(measure_id=measure.id, practice_id=key[0], period=key[1])
+            uow.session.add(row)
+        row.value, row.denominator = point.value, point.denominator
+        row.posted_by_id, row.posted_at = principal.person_id, now
+    uow.session.flush()
+    return len(rows)
+
+
+def parse_csv(uow: UnitOfWork, text: str) -> list[PointIn]:
+    """`period,value[,practice_ods_code]` lines (a ratio measure's: `period,value,denominator
+    [,practice_ods_code]` when the header says so), with or without a header line naming the
+    columns; periods as YYYY-MM-DD."""
+    rows = [r for r in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in r)]
+    if not rows:
+        raise Invalid("The CSV has no rows.", field="csv")
+    columns = ["period", "value", "practice_ods_code"]
+    first = [cell.strip().lower() for cell in rows[0]]
+    header = bool(first) and first[0] == "period"
+    if header:
+        unknown = set(first) - {"period", "value", "denominator", "practice_ods_code"}
+        if unknown or "value" not in first:
+            raise Invalid(
+                "csv: columns are period, value, denominator and practice_ods_code.", field="csv"
+            )
+        columns, rows = first, rows[1:]
+    codes: set[str] = set()
+    parsed: list[dict[str, str]] = []
+    for line, row in enumerate(rows, start=2 if header else 1):
+        if len(row) > len(columns) or len(row) < 2:
+            raise Invalid(f"csv line {line}: {len(row)} columns.", field="csv")
+        cells = dict(zip(columns, (c.strip() for c in row), strict=False))
+        parsed.append(cells | {"line": str(line)})
+        if cells.get("practice_ods_code"):
+            codes.add(cells["practice_ods_code"].upper())
+    found = uow.session.execute(
+        select(Organisation.ods_code, Organisation.id).where(
+            Organisation.ods_code.in_(sorted(codes))
+        )
+    )
+    by_code: dict[str | None, int] = {code: org_id for code, org_id in found}
+    points = []
+    for cells in parsed:
+        where = cells["line"]
+        try:
+            period = date.fromisoformat(cells["period"])
+            value = float(cells["value"])
+            denominator = float(cells["denominator"]) if cells.get("denominator") else None
+        except (ValueError, KeyError):
+            raise Invalid(
+                f"csv line {where}: a date (YYYY-MM-DD) and a number.", field="csv"
+            ) from None
+        code = cells.get("practice_ods_code", "").upper()
+        if code and code not in by_code:
+            raise Invalid(f"csv line {where}: no practice has the ODS code {code}.", field="csv")
+        points.append(PointIn(period, value, by_code.get(code), denominator))
+    return points
