@@ -212,6 +212,7 @@ def _register_api(app: Flask) -> None:
         docs,
         health,
         huddles,
+        measures,
         moderation,
         organisations,
         people,
@@ -237,6 +238,7 @@ def _register_api(app: Flask) -> None:
         activity.blp,
         workstreams.blp,
         huddles.blp,
+        measures.blp,
         calendar.blp,
         audit.blp,
     ):

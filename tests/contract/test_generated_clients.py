@@ -199,6 +199,8 @@ def _generate_python(bin_: Path, document: Path, package: Path) -> subprocess.Co
             str(package),
             "--meta",
             "none",
+            "--config",
+            str(CLIENTS / "openapi-python-client.yaml"),
             "--fail-on-warning",
         ],
         cwd=package.parent,

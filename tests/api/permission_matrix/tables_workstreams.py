@@ -194,7 +194,7 @@ def _practice_taking_part(scene: Scene) -> Organisation:
     return scene.net.org(TAKING_PART)
 
 
-def _acting_practice(scene: Scene) -> int:
+def acting_practice(scene: Scene) -> int:
     """The practice a write is on behalf of: the caller's own, else the one taking part."""
     key = OWN_PRACTICE.get(scene.principal)
     if scene.kind == "practice" and scene.principal in ("member", "admin"):
@@ -308,7 +308,7 @@ EXPECTATIONS = {
         body=lambda s: {
             "title": "Audit a week of letters",
             "owner_id": s.author.id,
-            "practice_id": _acting_practice(s),
+            "practice_id": acting_practice(s),
             "due_on": "2030-01-01",
         },
     ),
@@ -326,7 +326,7 @@ EXPECTATIONS = {
         arrange=a_workstream(),
         body=lambda s: {
             "body": "We started scanning at source.",
-            "practice_id": _acting_practice(s),
+            "practice_id": acting_practice(s),
         },
     ),
     # Moderation (api/moderation.py): reports by anyone who reads it; hiding and redaction by
