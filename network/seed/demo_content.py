@@ -13,6 +13,8 @@ from sqlalchemy import select, update
 from network.access import load_principal
 from network.activity.models import Activity
 from network.db import utcnow
+from network.measures import services as measure_services
+from network.measures.models import Better
 from network.organisations.models import Organisation
 from network.people.models import Membership, Person
 from network.preconditions import ANY_VERSION
@@ -162,6 +164,7 @@ def seed_demo_content(
         )
     uow.session.flush()
     _move_back(uow, workstream)
+    _letters_measure(uow, as_director, workstream, practices)
     _two_huddles(
         uow,
         as_director,
@@ -170,6 +173,43 @@ def seed_demo_content(
         principal_of("Millbrook Medical Centre", "management"),
     )
     return workstream
+
+
+# Minutes per GP per day on correspondence, weekly: a little noise around each practice's
+# level. Castle Street brings in its coding protocol at week 14 (the rebase) and keeps getting
+# better; the others have not started.
+NOISE = (2, -3, 1, 4, -2, 0, -4, 3, -1, 2, -3, 1, 0, -2, 3, -1, 2, -4, 1, 0, 3, -2, -1, 2)
+LEVELS = {
+    "Castle Street Surgery": (61, 46, 35),
+    "Millbrook Medical Centre": (55, 55, 54),
+    "Oakfield Practice": (58, 57, 58),
+}
+WEEKS, REBASE_WEEK, BETTER_WEEK = 33, 14, 25
+
+
+def _letters_measure(uow, as_director, workstream, practices) -> None:
+    """The Workflow measure with 33 weeks of points for each practice taking part."""
+    today = workstream_queries.today()
+    last_monday = today - timedelta(days=today.weekday() + 7)
+    first = last_monday - timedelta(weeks=WEEKS - 1)
+    measure = measure_services.create(
+        uow,
+        as_director,
+        workstream.id,
+        name="Minutes per GP per day on correspondence",
+        unit="minutes",
+        better=Better.down,
+        target=40,
+        rebase_periods=[first + timedelta(weeks=REBASE_WEEK)],
+    )
+    points = []
+    for name, (before, after, later) in LEVELS.items():
+        for week in range(WEEKS):
+            level = before if week < REBASE_WEEK else after if week < BETTER_WEEK else later
+            value = level + NOISE[(week + len(name)) % len(NOISE)]
+            period = first + timedelta(weeks=week)
+            points.append(measure_services.PointIn(period, float(value), practices[name].id))
+    measure_services.post_points(uow, as_director, workstream.id, measure.id, points)
 
 
 # The last two huddles, as the clinical director wrote them up.

@@ -112,6 +112,14 @@ def test_seed_demo_builds_the_network_once(app, client):
     assert agenda["sections"][0]["kind"] == "carried_over"
     actions = client.get(f"{url}/actions", headers=headers).get_json()["items"]
     assert len(actions) == 5  # four planned, one from a decision
+    # A measure with 33 weeks of three practices' points; Castle Street improves after the
+    # rebase, the others do not.
+    measure = client.get(f"{url}/measures", headers=headers).get_json()["items"][0]
+    summary = client.get(f"{url}/measures/{measure['id']}/summary", headers=headers).get_json()
+    icons = {row["practice"]["name"]: row["variation"] for row in summary["items"]}
+    assert icons["Castle Street Surgery"] == "improvement_low"
+    assert icons["Millbrook Medical Centre"] == "common_cause"
+    assert summary["items"][0]["network"] is True
     assert [a["status"] for a in actions].count("done") == 1
     assert [a["overdue"] for a in actions].count(True) == 1
     assert len(client.get(f"{url}/updates", headers=headers).get_json()["items"]) == 3
