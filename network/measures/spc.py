@@ -1,60 +1,88 @@
 """Statistical process control the NHS England "Making Data Count" way: XmR charts per segment,
 the special-cause rules, and the variation and assurance icons. Pure: numbers in, numbers out.
 
-- A segment starts at the first point and at each rebase (the first point on or after a rebase
-  date). Moving ranges mR_i = |y_i - y_(i-1)| are taken within a segment; mR̄ is their mean
-  (with `screen_outliers`, as NHSRplotthedots does: ranges >= 3.267·mR̄ are dropped and mR̄
-  worked out once more; NHS England's own tool does not screen, the default). `fix_after` = N
-  (>= 12) works the mean and mR̄ out from the segment's first N points only.
-- Process limits mean ± 2.66·mR̄, 2-sigma lines mean ± 1.7733·mR̄, never clamped.
-- Rules: `astronomical` a point strictly beyond a process limit; `shift` 7 or more consecutive
-  points on one side of the mean (a point on the mean breaks the run), all flagged; `trend` 7 or
-  more consecutive points each strictly higher (or lower) than the one before, all flagged;
-  `two_of_three` 2 of 3 consecutive points beyond the same 2-sigma line (beyond the limit
-  counts), all 3 on that side of the mean, those beyond 2-sigma flagged. Runs and trends are
-  judged within a segment. Fewer than 12 points in a segment: no limits, only `shift` and `trend`.
-- A point with a signal is an improvement or a concern by `better` and its side of the mean
-  (neutral when `better` is neutral), else common cause. The variation icon is the last point's
-  type and side; assurance compares the target with the last segment's limits."""
+The rules (DESIGN.md, "Measures and SPC"):
+
+- XmR per segment. A segment starts at the first point and at each rebase: the first point whose
+  period is on or after a rebase date (rebase dates before the first point or after the last are
+  ignored; two falling on the same point start one segment). `fix_after` = N (N >= 12) fixes the
+  limits from the segment's first N points (from all of them when it has fewer).
+- Mean; moving ranges mR_i = |y_i - y_(i-1)| within the segment; mR̄ their mean (with
+  `screen_outliers`, as NHSRplotthedots does: drop mR >= 3.267·mR̄ and recompute once; NHS
+  England's own tool does not screen, and that is the default). Process limits mean ± 2.66·mR̄;
+  2-sigma lines mean ± 1.7733·mR̄. Limits are never clamped (at 0, 100 % or anything else).
+- Special-cause rules, judged within a segment (runs and trends never cross a rebase: a rebase
+  says the process changed, so a run is measured against its own segment's mean):
+  `astronomical` a point strictly beyond a process limit; `shift` 7 or more consecutive points on
+  one side of the mean (a point on the mean breaks the run), all of them flagged; `trend` 7 or
+  more consecutive points each strictly higher (or lower) than the one before (a repeat breaks
+  it), all flagged; `two_of_three` 2 of 3 consecutive points beyond the same 2-sigma line, all 3 on
+  that side of the mean — counting points beyond the process limit too (MDC's November 2023
+  rule), the ones beyond 2-sigma flagged.
+- Fewer than 12 points in a segment: no limits (`limits` False, a run chart; its mean is still
+  the mean of its points), only `shift` and `trend` apply.
+- A point's type: common cause when no rule fired; else improvement or concern by `better` and
+  the point's direction (neutral when `better` is neutral). Its direction, as NHSRplotthedots
+  (0.2+) decides it: a point beyond a process limit is on that limit's side; else a point in a
+  trend goes the trend's way (up: high, down: low — whichever side of the mean it is on; a point
+  that ends one trend and starts the next goes the later one's way); else its side of the mean.
+- Variation icon = the last point's type and direction: `common_cause`, or `improvement_high`,
+  `improvement_low`, `concern_high`, `concern_low`, `neutral_high`, `neutral_low`.
+- Assurance (needs a target, `better` up or down, and limits in the last segment): target beyond
+  the process limits on the good side → `fail` (the process cannot reach it), beyond them on the
+  bad side → `pass` (it always meets it), between them (inclusive) → `inconsistent`.
+
+Numbers are compared with a tolerance of 1e-9 of the segment's scale, max(1, |mean|): a point
+within it of the mean is on the mean, one within it of a line is not beyond it, two points within
+it of each other are a repeat. Exact arithmetic's ties stay ties despite rounding."""
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 Better = Literal["up", "down", "neutral"]
-MIN_POINTS = 12
+MIN_POINTS = 12  # fewer in a segment: no limits (a run chart)
 LIMIT_FACTOR = 2.66
 SIGMA2_FACTOR = 1.7733
 SCREEN_FACTOR = 3.267
-RUN = 7
+RUN = 7  # points in a shift or a trend
 RULES = ("astronomical", "shift", "trend", "two_of_three")
+RELATIVE_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
 class Segment:
+    """The points from one rebase to the next, and their limits."""
+
     start: int  # index of its first point
-    from_period: date
-    size: int
+    from_period: date  # its first point's period
+    size: int  # number of points in it
     limits: bool  # False: fewer than MIN_POINTS points (a run chart)
-    mean: float
-    mr_mean: float | None
+    mean: float  # of the points the limits are computed from (all of them without limits)
+    mr_mean: float | None  # None without limits
     ucl: float | None
     lcl: float | None
     upper_2sigma: float | None
     lower_2sigma: float | None
+
+    @property
+    def tolerance(self) -> float:
+        """How close two numbers of this segment must be to count as equal."""
+        return RELATIVE_TOLERANCE * max(1.0, abs(self.mean))
 
 
 @dataclass(frozen=True)
 class ChartPoint:
     period: date
     value: float
-    segment: int
-    signals: tuple[str, ...]  # in RULES order
+    segment: int  # index into Chart.segments
+    signals: tuple[str, ...]  # rules that fired for this point, in RULES order
     point_type: str  # common_cause | improvement | concern | neutral
 
 
@@ -62,17 +90,37 @@ class ChartPoint:
 class Chart:
     points: tuple[ChartPoint, ...]
     segments: tuple[Segment, ...]
-    limits: bool
-    mean: float | None
+    limits: bool  # the last segment's
+    mean: float | None  # mean .. lcl: the last segment's, all None when it has no limits
     mr_mean: float | None
     ucl: float | None
     lcl: float | None
-    variation: str | None
-    assurance: str | None
+    variation: str | None  # None with no points
+    assurance: str | None  # None without a target, with better "neutral", or without limits
 
 
 def _mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values)
+    return math.fsum(values) / len(values)
+
+
+def _compare(a: float, b: float, tolerance: float) -> int:
+    """+1 when a is above b, -1 below, 0 when they are within the tolerance."""
+    if math.isclose(a, b, rel_tol=0.0, abs_tol=tolerance):
+        return 0
+    return 1 if a > b else -1
+
+
+def _starts(periods: Sequence[date], rebase: Sequence[date]) -> list[int]:
+    """Indexes of the segments' first points: 0, and for each rebase date the first point on or
+    after it (none after the last point); distinct, in order."""
+    if not periods:
+        return []
+    found = {0}
+    for day in rebase:
+        index = bisect.bisect_left(periods, day)
+        if index < len(periods):
+            found.add(index)
+    return sorted(found)
 
 
 def _segment(
@@ -83,101 +131,130 @@ def _segment(
     fix_after: int | None,
     screen_outliers: bool,
 ) -> Segment:
+    """A segment's mean and limits: from its first `fix_after` points (all without it), moving
+    ranges within them, screened when asked; none below MIN_POINTS points."""
     size = len(values)
-    basis = values[:fix_after] if fix_after is not None and size >= MIN_POINTS else values
-    mean = _mean(basis)
     if size < MIN_POINTS:
-        return Segment(start, periods[0], size, False, mean, None, None, None, None, None)
+        return Segment(start, periods[0], size, False, _mean(values), *(None,) * 5)
+    basis = values[:fix_after] if fix_after is not None else values
+    mean = _mean(basis)
     ranges = [abs(b - a) for a, b in itertools.pairwise(basis)]
     mr_mean = _mean(ranges)
     if screen_outliers:
         kept = [r for r in ranges if r < SCREEN_FACTOR * mr_mean]
-        mr_mean = _mean(kept) if kept else mr_mean
+        if kept:  # all ranges 0: nothing to screen
+            mr_mean = _mean(kept)
     return Segment(
-        start,
-        periods[0],
-        size,
-        True,
-        mean,
-        mr_mean,
-        mean + LIMIT_FACTOR * mr_mean,
-        mean - LIMIT_FACTOR * mr_mean,
-        mean + SIGMA2_FACTOR * mr_mean,
-        mean - SIGMA2_FACTOR * mr_mean,
+        start=start,
+        from_period=periods[0],
+        size=size,
+        limits=True,
+        mean=mean,
+        mr_mean=mr_mean,
+        ucl=mean + LIMIT_FACTOR * mr_mean,
+        lcl=mean - LIMIT_FACTOR * mr_mean,
+        upper_2sigma=mean + SIGMA2_FACTOR * mr_mean,
+        lower_2sigma=mean - SIGMA2_FACTOR * mr_mean,
     )
 
 
-def _side(value: float, mean: float) -> int:
-    """+1 above the mean, -1 below, 0 on it."""
-    if math.isclose(value, mean, rel_tol=0.0, abs_tol=1e-9 * max(1.0, abs(mean))):
-        return 0
-    return 1 if value > mean else -1
-
-
-def _runs(values: Sequence[float], key) -> list[bool]:
-    """Flags for the points of runs of RUN or more consecutive points that `key` says continue
-    one another (`key(i)`: the run's direction at point i, 0 breaking it)."""
-    flags = [False] * len(values)
-    start = 0
-    for i in range(1, len(values) + 1):
-        same = i < len(values) and key(i) != 0 and key(i) == key(start)
-        if not same:
-            if key(start) != 0 and i - start >= RUN:
-                for j in range(start, i):
-                    flags[j] = True
-            start = i
-    return flags
-
-
-def _signals(values: Sequence[float], segment: Segment) -> list[set[str]]:
-    found: list[set[str]] = [set() for _ in values]
-    mean = segment.mean
-    sides = [_side(v, mean) for v in values]
-    for i, flagged in enumerate(_runs(values, lambda i: sides[i])):
-        if flagged:
-            found[i].add("shift")
-    # A trend: each point strictly higher (lower) than the one before; the first point of the
-    # run is the one the rise starts from.
-    steps = [0] + [
-        (values[i] > values[i - 1]) - (values[i] < values[i - 1]) for i in range(1, len(values))
-    ]
-    i = 1
-    while i < len(values):
-        if steps[i] == 0:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(values) and steps[j + 1] == steps[i]:
-            j += 1
-        if j - i + 2 >= RUN:  # points i-1 .. j
-            for k in range(i - 1, j + 1):
-                found[k].add("trend")
-        i = j + 1
-    if segment.limits:
-        assert segment.ucl is not None and segment.lcl is not None
-        assert segment.upper_2sigma is not None and segment.lower_2sigma is not None
-        for i, v in enumerate(values):
-            if v > segment.ucl or v < segment.lcl:
-                found[i].add("astronomical")
-        for i in range(len(values) - 2):
-            window = range(i, i + 3)
-            for side, beyond in (
-                (1, lambda v: v > segment.upper_2sigma),
-                (-1, lambda v: v < segment.lower_2sigma),
-            ):
-                if all(sides[k] == side for k in window):
-                    outside = [k for k in window if beyond(values[k])]
-                    if len(outside) >= 2:
-                        for k in outside:
-                            found[k].add("two_of_three")
+def _runs(keys: Sequence[int]) -> list[tuple[int, int, int]]:
+    """(first, last, key) of each maximal run of equal non-zero keys."""
+    found = []
+    for key, group in itertools.groupby(enumerate(keys), key=lambda item: item[1]):
+        members = [i for i, _ in group]
+        if key != 0:
+            found.append((members[0], members[-1], key))
     return found
 
 
-def _type(better: Better, side: int) -> str:
+@dataclass
+class _Marks:
+    """What the rules found for one segment's points."""
+
+    signals: list[set[str]]
+    beyond: list[int]  # the side of the process limit a point is beyond, 0: within
+    trend: list[int]  # the direction of the trend a point is in, 0: none
+
+
+def _rules(values: Sequence[float], segment: Segment) -> _Marks:
+    """The special-cause rules on one segment's points (all indexes relative to the segment)."""
+    n = len(values)
+    tolerance = segment.tolerance
+    marks = _Marks([set() for _ in values], [0] * n, [0] * n)
+    sides = [_compare(v, segment.mean, tolerance) for v in values]
+
+    # shift: 7 or more consecutive points on one side of the mean; one on it breaks the run.
+    for first, last, _side in _runs(sides):
+        if last - first + 1 >= RUN:
+            for i in range(first, last + 1):
+                marks.signals[i].add("shift")
+
+    # trend: 7 or more consecutive points each strictly higher (lower) than the one before. A
+    # step k joins points k-1 and k; a run of equal steps first..last spans points first-1..last.
+    steps = [0] + [_compare(values[k], values[k - 1], tolerance) for k in range(1, n)]
+    for first, last, direction in _runs(steps):
+        if last - first + 2 >= RUN:
+            for i in range(first - 1, last + 1):
+                marks.signals[i].add("trend")
+                marks.trend[i] = direction  # a later trend wins the point they share
+
+    if segment.limits:
+        assert segment.ucl is not None and segment.lcl is not None
+        assert segment.upper_2sigma is not None and segment.lower_2sigma is not None
+        # astronomical: strictly beyond a process limit.
+        for i, v in enumerate(values):
+            if _compare(v, segment.ucl, tolerance) > 0:
+                marks.beyond[i] = 1
+            elif _compare(v, segment.lcl, tolerance) < 0:
+                marks.beyond[i] = -1
+            if marks.beyond[i]:
+                marks.signals[i].add("astronomical")
+        # two_of_three: of 3 consecutive points, all on one side of the mean, 2 or more beyond
+        # that side's 2-sigma line (beyond the process limit counts); those beyond are flagged.
+        lines = {1: segment.upper_2sigma, -1: segment.lower_2sigma}
+        for first in range(n - 2):
+            window = range(first, first + 3)
+            side = sides[first]
+            if side == 0 or any(sides[k] != side for k in window):
+                continue
+            outside = [k for k in window if _compare(values[k], lines[side], tolerance) == side]
+            if len(outside) >= 2:
+                for k in outside:
+                    marks.signals[k].add("two_of_three")
+    return marks
+
+
+def _direction(value: float, segment: Segment, beyond: int, trend: int) -> int:
+    """Which way a special-cause point goes: a limit's side, else a trend's way, else its side
+    of the mean."""
+    if beyond:
+        return beyond
+    if trend:
+        return trend
+    return _compare(value, segment.mean, segment.tolerance)
+
+
+def _point_type(better: Better, direction: int) -> str:
     if better == "neutral":
         return "neutral"
     good = 1 if better == "up" else -1
-    return "improvement" if side == good else "concern"
+    return "improvement" if direction == good else "concern"
+
+
+def _assurance(segment: Segment, better: Better, target: float | None) -> str | None:
+    """Where the target is against the last segment's process limits."""
+    if target is None or better == "neutral" or not segment.limits:
+        return None
+    assert segment.ucl is not None and segment.lcl is not None
+    above = _compare(target, segment.ucl, segment.tolerance) > 0
+    below = _compare(target, segment.lcl, segment.tolerance) < 0
+    good_beyond, bad_beyond = (above, below) if better == "up" else (below, above)
+    if good_beyond:
+        return "fail"  # the process cannot reach it
+    if bad_beyond:
+        return "pass"  # it always meets it
+    return "inconsistent"  # hit and miss
 
 
 def analyse(
@@ -189,58 +266,60 @@ def analyse(
     fix_after: int | None = None,
     screen_outliers: bool = False,
 ) -> Chart:
-    ordered = sorted(points, key=lambda p: p[0])
-    periods = [p[0] for p in ordered]
-    values = [float(p[1]) for p in ordered]
-    if len(set(periods)) != len(periods):
-        raise ValueError("one value per period")
-    starts = {0} if ordered else set()
-    for day in rebase:
-        first = next((i for i, p in enumerate(periods) if p >= day), None)
-        if first is not None:
-            starts.add(first)
-    bounds = [*sorted(starts), len(values)]
+    """The XmR chart of a series of (period, value): its segments with their limits, each point's
+    signals and type, and the variation and assurance icons.
+
+    Raises ValueError for two values of one period, a value that is not finite, `better` not up,
+    down or neutral, or `fix_after` below MIN_POINTS."""
+    if better not in get_args(Better):
+        raise ValueError(f"better: up, down or neutral, not {better!r}.")
+    if fix_after is not None and fix_after < MIN_POINTS:
+        raise ValueError(f"fix_after: limits are fixed from {MIN_POINTS} points or more.")
+    ordered = sorted(((period, float(value)) for period, value in points), key=lambda p: p[0])
+    periods = [period for period, _ in ordered]
+    values = [value for _, value in ordered]
+    for earlier, later in itertools.pairwise(periods):
+        if earlier == later:
+            raise ValueError(f"One value per period: {later.isoformat()} has two.")
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError("Values must be finite numbers.")
+
+    starts = _starts(periods, rebase)
     segments: list[Segment] = []
     chart_points: list[ChartPoint] = []
-    for n, (a, b) in enumerate(itertools.pairwise(bounds)):
+    directions: list[int] = []
+    for n, (a, b) in enumerate(itertools.pairwise([*starts, len(values)])):
         segment = _segment(
             a, periods[a:b], values[a:b], fix_after=fix_after, screen_outliers=screen_outliers
         )
         segments.append(segment)
-        for offset, signals in enumerate(_signals(values[a:b], segment)):
-            i = a + offset
-            side = _side(values[i], segment.mean)
-            if signals and "trend" in signals and side == 0:
-                # On the mean: a trend's direction says which way it is going.
-                side = 1 if i > a and values[i] > values[i - 1] else -1
-            kind = _type(better, side) if signals else "common_cause"
-            ordered_signals = tuple(r for r in RULES if r in signals)
-            chart_points.append(ChartPoint(periods[i], values[i], n, ordered_signals, kind))
-    last = segments[-1] if segments else None
-    variation = None
-    if chart_points:
-        point = chart_points[-1]
-        if point.point_type == "common_cause":
-            variation = "common_cause"
-        else:
-            assert last is not None
-            high = point.value >= last.mean
-            variation = f"{point.point_type}_{'high' if high else 'low'}"
-    assurance = None
-    if last is not None and last.limits and target is not None and better != "neutral":
-        assert last.ucl is not None and last.lcl is not None
-        good_beyond = target > last.ucl if better == "up" else target < last.lcl
-        bad_beyond = target < last.lcl if better == "up" else target > last.ucl
-        assurance = "fail" if good_beyond else "pass" if bad_beyond else "inconsistent"
-    limits = last is not None and last.limits
+        marks = _rules(values[a:b], segment)
+        for k, found in enumerate(marks.signals):
+            value = values[a + k]
+            direction = _direction(value, segment, marks.beyond[k], marks.trend[k]) if found else 0
+            kind = _point_type(better, direction) if found else "common_cause"
+            signals = tuple(rule for rule in RULES if rule in found)
+            chart_points.append(ChartPoint(periods[a + k], value, n, signals, kind))
+            directions.append(direction)
+
+    if not segments:
+        return Chart((), (), False, None, None, None, None, None, None)
+    last = segments[-1]
+    point = chart_points[-1]
+    variation = (
+        "common_cause"
+        if point.point_type == "common_cause"
+        else f"{point.point_type}_{'high' if directions[-1] > 0 else 'low'}"
+    )
+    limits = last.limits
     return Chart(
-        tuple(chart_points),
-        tuple(segments),
-        limits,
-        last.mean if limits and last else None,
-        last.mr_mean if limits and last else None,
-        last.ucl if limits and last else None,
-        last.lcl if limits and last else None,
-        variation,
-        assurance,
+        points=tuple(chart_points),
+        segments=tuple(segments),
+        limits=limits,
+        mean=last.mean if limits else None,
+        mr_mean=last.mr_mean,
+        ucl=last.ucl,
+        lcl=last.lcl,
+        variation=variation,
+        assurance=_assurance(last, better, target),
     )
