@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from network.access import Principal
 from network.db import utcnow
@@ -28,6 +29,7 @@ MIN_FIX_AFTER = 12
 MAX_POINTS = 5000  # in one request
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 REBASES = 20
+CHUNK = 1000  # rows per statement: 7,000 parameters
 
 
 @dataclass(frozen=True)
@@ -189,25 +191,35 @@ def post_points(
         rows[(practice_id, point.period)] = PointIn(
             point.period, point.value, practice_id, point.denominator
         )
-    existing = {
-        (row.practice_id, row.period): row
-        for row in uow.session.scalars(
-            select(MeasurePoint).where(
-                MeasurePoint.measure_id == measure.id,
-                MeasurePoint.practice_id.in_(sorted({k[0] for k in rows})),
-                MeasurePoint.period.in_(sorted({k[1] for k in rows})),
+    # One statement that inserts or replaces: a read-then-insert would let two posts of the
+    # same practice and period both find nothing and both insert (a primary-key error).
+    now = utcnow()
+    values = [
+        {
+            "measure_id": measure.id,
+            "practice_id": practice_id,
+            "period": period,
+            "value": point.value,
+            "denominator": point.denominator,
+            "posted_by_id": principal.person_id,
+            "posted_at": now,
+        }
+        for (practice_id, period), point in rows.items()
+    ]
+    insert = (
+        postgresql.insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
+    for start in range(0, len(values), CHUNK):  # within either database's bound parameters
+        stmt = insert(MeasurePoint).values(values[start : start + CHUNK])
+        uow.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["measure_id", "practice_id", "period"],
+                set_={
+                    name: stmt.excluded[name]
+                    for name in ("value", "denominator", "posted_by_id", "posted_at")
+                },
             )
         )
-    }
-    now = utcnow()
-    for key, point in rows.items():
-        row = existing.get(key)
-        if row is None:
-            row = MeasurePoint(measure_id=measure.id, practice_id=key[0], period=key[1])
-            uow.session.add(row)
-        row.value, row.denominator = point.value, point.denominator
-        row.posted_by_id, row.posted_at = principal.person_id, now
-    uow.session.flush()
     return len(rows)
 
 

@@ -174,3 +174,33 @@ def test_a_decision_becomes_one_action_when_asked_four_times_at_once(world):
     assert sorted(created for _, created in outcomes) == [False, False, False, True]
     assert _count(factory, select(func.count()).select_from(Action)) == 1
     assert _activity(factory, ids["workstream"], "action_added") == 1
+
+
+def test_a_point_posted_four_times_at_once_is_one_point_the_last_value(world):
+    from datetime import date
+
+    from network.measures import services as measures
+    from network.measures.models import MeasurePoint
+
+    factory, ids = world
+    with UnitOfWork(factory) as uow:
+        manager = load_principal(uow.session, uow.session.get_one(Person, ids["manager"]))
+        services.join(uow, manager, ids["workstream"], ids["practice"])
+        measure = measures.create(
+            uow, manager, ids["workstream"], name="Letters", unit="letters", better="down"
+        )
+        uow.commit()
+    period = date(2026, 11, 30)
+    outcomes = _at_once(
+        factory,
+        ids["manager"],
+        lambda uow, p: measures.post_points(
+            uow,
+            p,
+            ids["workstream"],
+            measure.id,
+            [measures.PointIn(period, 40.0, ids["practice"])],
+        ),
+    )
+    assert outcomes == [1, 1, 1, 1]  # every post succeeds; none is a primary-key error
+    assert _count(factory, select(func.count()).select_from(MeasurePoint)) == 1
