@@ -281,7 +281,13 @@ def _activity(uow, principal, workstream: Workstream, meeting: Meeting, verb: st
     )
 
 
-def _views(uow: UnitOfWork, principal: Principal, view, stored: list[Meeting]) -> dict[int, Any]:
+def _views(
+    uow: UnitOfWork,
+    principal: Principal,
+    view,
+    stored: list[Meeting],
+    occurrence_times: set[datetime] | None = None,
+) -> dict[int, Any]:
     """Attendance (names) and the actions made of decisions, for stored huddles, in two
     statements whatever their number."""
     ids = [m.id for m in stored]
@@ -304,7 +310,9 @@ def _views(uow: UnitOfWork, principal: Principal, view, stored: list[Meeting]) -
             m.workstream_id,
             m.starts_at,
             m.minutes,
-            meeting_rules.is_occurrence(view.workstream, m.starts_at),
+            m.starts_at in occurrence_times
+            if occurrence_times is not None
+            else meeting_rules.is_occurrence(view.workstream, m.starts_at),
             m,
             [names[p] for p in m.attended_practice_ids if p in names],
             made.get(m.id, []),
@@ -355,13 +363,15 @@ def get_meetings(
             .limit(limit + 1)
         )
     )
+    occurring = meeting_rules.occurrences(workstream, start, end)
     by_time: dict[datetime, MeetingView] = {
         o.starts_at: MeetingView(
             workstream.id, o.starts_at, workstream.meeting_minutes, occurrence=True
         )
-        for o in meeting_rules.occurrences(workstream, start, end)[: limit + 1]
+        for o in occurring[: limit + 1]
     }
-    for stored_view in _views(uow, principal, view, stored).values():
+    times = {o.starts_at for o in occurring}
+    for stored_view in _views(uow, principal, view, stored, times).values():
         by_time[stored_view.starts_at] = stored_view
     found = [by_time[at] for at in sorted(by_time)][: limit + 1]
     more = len(found) > limit
@@ -390,13 +400,10 @@ def around(uow: UnitOfWork, view: queries.WorkstreamView, now: datetime) -> Arou
         )
         for o in meeting_rules.occurrences(workstream, now - span, now + span)
     }
+    times = set(by_time)  # the occurrences, before stored huddles join them
     for m in stored:
         by_time[m.starts_at] = MeetingView(
-            m.workstream_id,
-            m.starts_at,
-            m.minutes,
-            meeting_rules.is_occurrence(workstream, m.starts_at),
-            m,
+            m.workstream_id, m.starts_at, m.minutes, m.starts_at in times, m
         )
     live = [v for at, v in sorted(by_time.items()) if v.status is not MeetingStatus.cancelled]
     started = [v for v in live if v.starts_at <= now]
