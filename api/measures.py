@@ -320,16 +320,8 @@ class Spc(MethodView):
     @blp.response(200, SpcSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, workstream_id, measure_id, practice_id=None, screen_outliers=False):
-        found = queries.chart(
-            uow(),
-            principal(),
-            workstream_id,
-            measure_id,
-            practice_id=practice_id,
-            screen_outliers=screen_outliers,
-        )
-        return spc_body(found)
+    def get(self, workstream_id, measure_id, **query):
+        return spc_body(_chart(workstream_id, measure_id, **query))
 
 
 @blp.route("/workstreams/<id:workstream_id>/measures/<id:measure_id>/summary")
@@ -347,15 +339,13 @@ class Summary(MethodView):
         return {"items": rows, "next_cursor": None}
 
 
-def _figure(workstream_id, measure_id, practice_id, screen_outliers):
-    found = queries.chart(
-        uow(),
-        principal(),
-        workstream_id,
-        measure_id,
-        practice_id=practice_id,
-        screen_outliers=screen_outliers,
-    )
+def _chart(workstream_id, measure_id, **query) -> queries.MeasureChart:
+    """The chart the spc routes show, as the query asks (`practice_id`, `screen_outliers`)."""
+    return queries.chart(uow(), principal(), workstream_id, measure_id, **query)
+
+
+def _figure(workstream_id, measure_id, **query):
+    found = _chart(workstream_id, measure_id, **query)
     measure = found.measure
     whose = found.practice.name if found.practice else f"{found.owner.name} (all practices)"
     return charts.draw(
@@ -388,8 +378,8 @@ class SpcSvg(MethodView):
     @blp.arguments(SpcQuery, location="query", as_kwargs=True)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, workstream_id, measure_id, practice_id=None, screen_outliers=False):
-        figure = _figure(workstream_id, measure_id, practice_id, screen_outliers)
+    def get(self, workstream_id, measure_id, **query):
+        figure = _figure(workstream_id, measure_id, **query)
         return _image(charts.svg(figure), "image/svg+xml")
 
 
@@ -408,6 +398,6 @@ class SpcPng(MethodView):
     @blp.arguments(SpcQuery, location="query", as_kwargs=True)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, workstream_id, measure_id, practice_id=None, screen_outliers=False):
-        figure = _figure(workstream_id, measure_id, practice_id, screen_outliers)
+    def get(self, workstream_id, measure_id, **query):
+        figure = _figure(workstream_id, measure_id, **query)
         return _image(charts.png(figure), "image/png")
