@@ -139,7 +139,7 @@ class AgendaQuery(Query):
 
 
 class AgendaSubjectSchema(Out):
-    type = fields.String(metadata={"description": "action, check_in, meeting or problem."})
+    type = fields.String(metadata={"description": "action, check_in, meeting, measure or problem."})
     id = fields.Integer()
 
 
@@ -160,7 +160,8 @@ class ItemActionSchema(Out):
 class AgendaItemSchema(Out):
     kind = fields.String(
         metadata={
-            "description": "decision, action, problem_linked, problem_signals or check_in; "
+            "description": "decision, action, signal, problem_linked, problem_signals or "
+            "check_in; "
             "each kind has the fields said of it."
         }
     )
@@ -172,7 +173,10 @@ class AgendaItemSchema(Out):
         fields.Nested(ItemActionSchema, allow_none=True), "decision (the action it became)"
     )
     owner = _for(fields.Nested(NamedSchema), "action")
-    practice = _for(fields.Nested(NamedSchema, allow_none=True), "action and check_in")
+    practice = _for(
+        fields.Nested(NamedSchema, allow_none=True),
+        "action, check_in and signal (a signal's null: the network's series)",
+    )
     due_on = _for(fields.Date(), "action")
     status = _for(fields.String(), "action")
     was_due = fields.Boolean(
@@ -185,6 +189,21 @@ class AgendaItemSchema(Out):
     )
     author = _for(fields.Nested(NamedSchema), "check_in")
     created_at = _for(UTCDateTime(), "check_in")
+    measure = _for(fields.Nested(NamedSchema), "signal")
+    variation = _for(
+        fields.String(),
+        "signal: improvement_high, improvement_low, concern_high, concern_low, neutral_high or "
+        "neutral_low",
+    )
+    rules = _for(
+        fields.List(
+            fields.String(
+                validate=validate.OneOf(["astronomical", "shift", "trend", "two_of_three"])
+            )
+        ),
+        "signal: the rules that fired",
+    )
+    period = _for(fields.Date(), "signal: the point that completed it")
 
 
 class AgendaSectionSchema(Out):

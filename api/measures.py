@@ -125,8 +125,35 @@ class PointsIn(In):
             raise ValidationError("A point has a period and a value.", "period")
 
 
+RULE = fields.String(validate=validate.OneOf(["astronomical", "shift", "trend", "two_of_three"]))
+
+
+class PostedSignalSchema(Out):
+    practice = fields.Nested(
+        NamedSchema, allow_none=True, metadata={"description": "Null: the network's series."}
+    )
+    period = fields.Date(metadata={"description": "The series' latest point."})
+    variation = fields.String(
+        metadata={
+            "description": "improvement_high, improvement_low, concern_high, concern_low, "
+            "neutral_high or neutral_low."
+        }
+    )
+    rules = fields.List(RULE, metadata={"description": "The rules that fired for that point."})
+
+
 class PostedSchema(Out):
-    posted = fields.Integer(metadata={"description": "Points stored (new or replacing)."})
+    posted = fields.Integer(
+        attribute="count", metadata={"description": "Points stored (new or replacing)."}
+    )
+    signals = fields.List(
+        fields.Nested(PostedSignalSchema),
+        metadata={
+            "description": "Special-cause signals these points completed: series (the "
+            "network's, and each practice's posted for) whose latest point now shows special "
+            "cause it did not show before. Each is recorded as activity (`measure_signal`)."
+        },
+    )
 
 
 class SpcQuery(Query):
@@ -145,9 +172,7 @@ class SpcPointSchema(Out):
     value = fields.Float()
     practices = fields.Integer(metadata={"description": "Practices whose values it combines."})
     segment = fields.Integer(metadata={"description": "Index into `segments`."})
-    signals = fields.List(
-        fields.String(validate=validate.OneOf(["astronomical", "shift", "trend", "two_of_three"]))
-    )
+    signals = fields.List(RULE)
     point_type = fields.String(
         metadata={"description": "common_cause, improvement, concern or neutral."}
     )
@@ -305,8 +330,7 @@ class Points(MethodView):
             points = [services.PointIn(**data)]
         else:
             points = []
-        posted = services.post_points(uow(), principal(), workstream_id, measure_id, points)
-        return {"posted": posted}
+        return services.post_points(uow(), principal(), workstream_id, measure_id, points)
 
 
 @blp.route("/workstreams/<id:workstream_id>/measures/<id:measure_id>/spc")

@@ -9,6 +9,7 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from network.measures.spc import rule_words, variation_words
 from network.text import LONDON, london
 
 
@@ -42,7 +43,13 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        london=london, london_time=london_time, london_day=london_day, day=day, plural=plural
+        london=london,
+        london_time=london_time,
+        london_day=london_day,
+        day=day,
+        plural=plural,
+        variation=variation_words,
+        rules=rule_words,
     )
     return env
 

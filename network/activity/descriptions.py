@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from network.measures import spc
+
 Facts = Mapping[str, Any]
 
 
@@ -21,6 +23,17 @@ def _quoted(facts: Facts, name: str) -> str:
 
 def _title(facts: Facts) -> str:
     return _quoted(facts, "title")
+
+
+def _signal(facts: Facts) -> str:
+    """A measure's special-cause signal: what it shows, for whom, and which rules fired."""
+    series = _quoted(facts, "practice") if facts.get("practice") else "the network"
+    rules = spc.rule_words(facts.get("rules"))
+    return (
+        f"{_quoted(facts, 'measure')} shows special-cause "
+        f"{spc.variation_words(facts.get('variation'))} for {series} in {_title(facts)}"
+        f"{f': {rules}' if rules else ''}"
+    )
 
 
 def _status(facts: Facts) -> str:
@@ -90,6 +103,11 @@ VERBS: dict[str, Verb] = {
     ),
     "meeting_updated": _verb(
         lambda f: f"changed the huddle of {_title(f)} on {f.get('when', '')}", "title", "when"
+    ),
+    # the series' latest point (`period`) completed it; `series` is the practice's id, or
+    # null for the network's own series
+    "measure_signal": _verb(
+        _signal, "title", "measure", "practice", "series", "variation", "rules", "period"
     ),
 }
 

@@ -15,14 +15,19 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from network.access import Principal
+from network.activity.services import Ref
 from network.db import utcnow
 from network.errors import Forbidden, Invalid, NotFound
+from network.measures import series as measure_series
+from network.measures import spc
 from network.measures.models import Aggregate, Better, Measure, MeasurePoint
+from network.measures.series import Row
 from network.organisations.models import Organisation
 from network.preconditions import ANY_VERSION, IfMatch, bump_version
 from network.safety import refuse_nhs_numbers
-from network.text import clean_name
+from network.text import LONDON, clean_name
 from network.uow import UnitOfWork
+from network.workstreams import activity
 from network.workstreams import queries as workstream_queries
 
 MIN_FIX_AFTER = 12
@@ -30,6 +35,24 @@ MAX_POINTS = 5000  # in one request
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 REBASES = 20
 CHUNK = 1000  # rows per statement: 7,000 parameters
+SETTLED_LOOKBACK = 4  # periods a network point is compared with (`_settled`)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A special-cause signal a post completed: the series (a practice's, or the network's when
+    `practice` is None) whose latest point now shows it."""
+
+    practice: Organisation | None
+    period: date  # the series' latest point
+    variation: str  # improvement_low, concern_high, ...
+    rules: tuple[str, ...]  # the rules that fired for that point
+
+
+@dataclass(frozen=True)
+class Posted:
+    count: int  # points stored (a practice's period given twice counts once)
+    signals: list[Signal]
 
 
 @dataclass(frozen=True)
@@ -144,7 +167,7 @@ def post_points(
     workstream_id: int,
     measure_id: int,
     points: list[PointIn],
-) -> int:
+) -> Posted:
     """Post points (replacing a practice's value for a period it had one): for the caller's own
     practice when they are a member of one taking part, for any practice taking part when they
     manage the workstream. All or nothing: one bad point refuses the lot, naming it."""
@@ -155,6 +178,8 @@ def post_points(
         raise Invalid(f"points: at most {MAX_POINTS} in one request.", field="points")
     taking_part = workstream_queries.participating(uow, view.workstream.id)
     own = principal.practices & taking_part
+    now = utcnow()
+    today = now.astimezone(LONDON).date()
     rows: dict[tuple[int, date], PointIn] = {}
     for n, point in enumerate(points):
         where = f"points[{n}]"
@@ -176,6 +201,10 @@ def post_points(
             )
         if not EARLIEST <= point.period <= LATEST:
             raise Invalid(f"{where}.period: a date from 2000 to 2099.", field="period")
+        if point.period > today:
+            raise Invalid(
+                f"{where}.period: {point.period.isoformat()} has not begun yet.", field="period"
+            )
         if not math.isfinite(point.value) or abs(point.value) > 1e12:
             raise Invalid(f"{where}.value: a finite number.", field="value")
         if measure.aggregate is Aggregate.ratio:
@@ -191,9 +220,13 @@ def post_points(
         rows[(practice_id, point.period)] = PointIn(
             point.period, point.value, practice_id, point.denominator
         )
+    # Posts to one measure take turns (SQLite's writers already do), so each judges its
+    # signals against the series as the one before left it: two at once never both announce
+    # the same signal, nor each miss the one their points make together.
+    uow.session.execute(select(Measure.id).where(Measure.id == measure.id).with_for_update())
+    before = measure_series.rows(uow, measure)
     # One statement that inserts or replaces: a read-then-insert would let two posts of the
     # same practice and period both find nothing and both insert (a primary-key error).
-    now = utcnow()
     values = [
         {
             "measure_id": measure.id,
@@ -220,7 +253,87 @@ def post_points(
                 },
             )
         )
-    return len(rows)
+    after = {(r.practice_id, r.period): r for r in before} | {
+        key: Row(key[0], key[1], point.value, point.denominator) for key, point in rows.items()
+    }
+    signals = completed_signals(
+        uow, measure, before, list(after.values()), {practice_id for practice_id, _ in rows}
+    )
+    posted_for = {practice_id for practice_id, _ in rows}
+    acting_for = next(iter(posted_for)) if len(posted_for) == 1 else None
+    for signal in signals:
+        activity.record(
+            uow,
+            principal,
+            view.workstream,
+            "measure_signal",
+            subject=Ref("measure", measure.id),
+            practice_id=activity.shown_practice(principal, acting_for),
+            measure=measure.name,
+            practice=signal.practice.name if signal.practice else None,
+            series=signal.practice.id if signal.practice else None,
+            variation=signal.variation,
+            rules=list(signal.rules),
+            period=signal.period.isoformat(),
+        )
+    return Posted(len(rows), signals)
+
+
+def _settled(points: list[measure_series.SeriesPoint]) -> list[measure_series.SeriesPoint]:
+    """The network's series without its latest periods while they combine fewer practices than
+    the most that posted any of the few periods before: practices post a week's values one by
+    one, and a week only some have posted (a sum with half its practices, say) is not a signal
+    of anything. (After a practice leaves, the network's signals wait a few periods.)"""
+    end = len(points)
+    while end >= 2:
+        recent = max(p.practices for p in points[max(0, end - 1 - SETTLED_LOOKBACK) : end - 1])
+        if points[end - 1].practices >= recent:
+            break
+        end -= 1
+    return points[:end]
+
+
+def completed_signals(
+    uow: UnitOfWork,
+    measure: Measure,
+    before: list[Row],
+    after: list[Row],
+    practice_ids: set[int],
+) -> list[Signal]:
+    """The series a post changed (the network's, and each practice's it posted for) whose
+    latest point now shows special cause that it did not show before: the variation icon
+    turned from common cause, or from one kind to another. A signal that merely goes on (the
+    eighth point of a shift) is not news again. The network's latest periods count once they
+    are settled (`_settled`)."""
+    found: list[tuple[int | None, spc.ChartPoint, str]] = []
+    for practice_id in [None, *sorted(practice_ids)]:
+        was, now = (
+            measure_series.analyse(
+                measure, _settled(measure_series.series(measure, rows, practice_id))
+            )
+            for rows in (before, after)
+        )
+        if now.variation not in (None, "common_cause", was.variation):
+            found.append((practice_id, now.points[-1], now.variation))
+    if not found:
+        return []
+    named = {
+        organisation.id: organisation
+        for organisation in uow.session.scalars(
+            select(Organisation).where(
+                Organisation.id.in_([p for p, _, _ in found if p is not None])
+            )
+        )
+    }
+    return [
+        Signal(
+            named[practice_id] if practice_id is not None else None,
+            point.period,
+            variation,
+            point.signals,
+        )
+        for practice_id, point, variation in found
+    ]
 
 
 def parse_csv(uow: UnitOfWork, text: str) -> list[PointIn]:

@@ -54,6 +54,26 @@ SCREEN_FACTOR = 3.267
 RUN = 7  # points in a shift or a trend
 RULES = ("astronomical", "shift", "trend", "two_of_three")
 RELATIVE_TOLERANCE = 1e-9
+# How people read the rules and icons, in agendas, activity and digests.
+RULE_WORDS = {
+    "astronomical": "a point beyond the limits",
+    "shift": "a run of 7 on one side",
+    "trend": "7 rising or falling",
+    "two_of_three": "2 of 3 near a limit",
+}
+_KIND_WORDS = {"improvement": "improvement", "concern": "concern", "neutral": "change"}
+
+
+def variation_words(variation: str | None) -> str:
+    """ "improvement (low)", "concern (high)", "change (high)", "common cause"."""
+    kind, _, side = (variation or "common_cause").partition("_")
+    if kind == "common":
+        return "common cause"
+    return f"{_KIND_WORDS.get(kind, kind)} ({side})" if side else kind
+
+
+def rule_words(rules: Sequence[str] | None) -> str:
+    return ", ".join(RULE_WORDS.get(rule, rule) for rule in rules or [])
 
 
 @dataclass(frozen=True)

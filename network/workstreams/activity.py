@@ -24,7 +24,7 @@ def record(
     *,
     subject: Ref | None = None,
     practice_id: int | None = None,
-    **facts: str,
+    **facts: object,
 ) -> None:
     thread = Ref("workstream", workstream.id)
     activity.record(

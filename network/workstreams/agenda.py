@@ -1,5 +1,5 @@
 """The huddle's agenda, built from what changed since the last one, in a fixed order: what was
-carried over, (special-cause signals, once measures exist), problems newly taken on or newly
+carried over, special-cause signals of the workstream's measures, problems newly taken on or newly
 shared, overdue actions, actions due before the next huddle, check-ins, and what got done.
 
 Everything is read as this reader reads it: problems on boards they cannot read, and hidden
@@ -9,7 +9,7 @@ named. A constant number of statements, whatever the workstream holds."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,7 +18,10 @@ from network import access
 from network.access import Principal
 from network.access import problems as problem_rules
 from network.access import workstreams as rules
+from network.activity.models import Activity
 from network.db import utcnow
+from network.measures.models import Measure
+from network.organisations.models import Organisation
 from network.problems.models import AffectedPractice, Problem
 from network.safety import excerpt
 from network.text import LONDON
@@ -55,10 +58,15 @@ ITEM_FIELDS: dict[str, Any] = {
     "new_practices": None,  # problem_signals
     "author": None,  # check_in
     "created_at": None,  # check_in
+    "measure": None,  # signal: {id, name}
+    "variation": None,  # signal: improvement_low, concern_high, ...
+    "rules": None,  # signal: the rules that fired
+    "period": None,  # signal: the point that completed it
 }
 
-# The order API.md gives; `signals` waits for measures and is left out until then.
-ORDER = tuple(SECTIONS)
+ORDER = tuple(SECTIONS)  # the order API.md gives
+# Improvement first, then concern, then a change in a measure that has no better direction.
+_SIGNAL_ORDER = {"improvement": 0, "concern": 1, "neutral": 2}
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,7 @@ def build(
         overdue = [a for a in overdue if a.action.id not in followed]
         due = [a for a in due if a.action.id not in followed]
     sections["carried_over"] += [action_item(a, was_due=True) for a in carried]
+    sections["signals"] += _signals(uow, workstream.id, since, until, public_url, here)
     sections["problems"] += _problems(uow, principal, workstream.id, since, until, public_url)
     sections["overdue_actions"] += [action_item(a) for a in overdue]
     sections["due_actions"] += [action_item(a) for a in due]
@@ -326,4 +335,63 @@ def _check_ins(
                 "created_at": check_in.created_at,
             }
         )
+    return items
+
+
+def _signals(
+    uow: UnitOfWork,
+    workstream_id: int,
+    since: datetime,
+    until: datetime,
+    public_url: str,
+    here: str,
+) -> list[dict[str, Any]]:
+    """Special-cause signals posted since the last huddle: the latest of each series (a
+    measure's network series or one practice's), improvement first. Every reader of the
+    workstream sees every practice's series, so every one of them sees these."""
+    rows = uow.session.execute(
+        select(Activity.data, Activity.subject_id, Measure.name)
+        .join(Measure, Measure.id == Activity.subject_id)
+        .where(
+            Activity.thread_type == "workstream",
+            Activity.thread_id == workstream_id,
+            Activity.verb == "measure_signal",
+            Activity.subject_type == "measure",
+            Activity.at >= since,
+            Activity.at < until,
+        )
+        .order_by(Activity.at, Activity.id)
+    ).all()
+    latest = {(measure_id, data.get("series")): (data, name) for data, measure_id, name in rows}
+    names = dict(
+        uow.session.execute(
+            select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_(sorted({s for _, s in latest if s is not None}))
+            )
+        ).all()
+    )
+    items = []
+    for (measure_id, series), (data, name) in latest.items():
+        practice = None if series is None else {"id": series, "name": names.get(series, "")}
+        items.append(
+            {
+                "kind": "signal",
+                "text": name,
+                "subject": {"type": "measure", "id": measure_id},
+                "link": _link(public_url, here),
+                "measure": {"id": measure_id, "name": name},
+                "practice": practice,
+                "variation": data.get("variation"),
+                "rules": list(data.get("rules") or []),
+                "period": date.fromisoformat(data["period"]),
+            }
+        )
+    items.sort(
+        key=lambda i: (
+            _SIGNAL_ORDER.get(str(i["variation"]).partition("_")[0], 3),
+            i["measure"]["name"],
+            i["practice"] is not None,
+            i["practice"]["name"] if i["practice"] else "",
+        )
+    )
     return items

@@ -5,7 +5,7 @@ series combined by the measure's aggregate, SPC charts and the summary per pract
 from __future__ import annotations
 
 import struct
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -81,20 +81,20 @@ def test_points_one_many_and_csv_and_posting_again_replaces(client, auth, net, m
     m = measure()
     member = auth(net.members["practice1"])
     one = _post(client, member, m, {"period": "2026-06-01", "value": 40})
-    assert one.status_code == 200 and one.get_json() == {"posted": 1}
+    assert one.status_code == 200 and one.get_json() == {"posted": 1, "signals": []}
     many = _post(
         client,
         member,
         m,
         {"points": [{"period": d, "value": 38} for d in weeks(3)[1:]]},
     )
-    assert many.get_json() == {"posted": 2}
+    assert many.get_json() == {"posted": 2, "signals": []}
     manager = auth(net.admins["pcn1"])
     csv = "period,value,practice_ods_code\n2026-06-01,30,P10002\n2026-06-08,31,p10002\n"
     posted = client.post(
         _url(m, "/points"), data=csv, headers=manager | {"Content-Type": "text/csv"}
     )
-    assert posted.status_code == 200 and posted.get_json() == {"posted": 2}
+    assert posted.status_code == 200 and posted.get_json() == {"posted": 2, "signals": []}
     again = _post(client, member, m, {"period": "2026-06-01", "value": 44})
     assert again.status_code == 200
     practice1 = client.get(
@@ -253,3 +253,99 @@ def test_charts_as_svg_and_png(client, auth, net, measure):
     assert (width, height) == (1200, 680)  # 600 px wide at twice the density
     stranger = client.get(_url(m, "/spc.png"), headers=auth(net.members["practice4"]))
     assert stranger.status_code == 404
+
+
+def _points(practice_id, values, start=0):
+    return {
+        "points": [
+            {"practice_id": practice_id, "period": period, "value": value}
+            for period, value in zip(weeks(start + len(values))[start:], values, strict=True)
+        ]
+    }
+
+
+def _signals_in_feed(client, headers):
+    items = client.get("/api/v1/activity?limit=100", headers=headers).get_json()["items"]
+    return [item["summary"] for item in items if item["verb"] == "measure_signal"]
+
+
+def test_a_point_that_completes_a_signal_is_news_once(client, auth, net, measure):
+    defined = measure()  # better: down
+    member = auth(net.members["practice1"])
+    first = _post(client, member, defined, _points(net.practice1.id, [20, 19, 18, 17, 16, 15]))
+    assert first.get_json()["signals"] == []  # six falling: one short of a trend
+    seventh = _post(client, member, defined, _points(net.practice1.id, [14], start=6))
+    signals = seventh.get_json()["signals"]
+    practice = {"id": net.practice1.id, "name": net.practice1.name}
+    assert signals == [
+        {
+            "practice": None,
+            "period": weeks(7)[6],
+            "variation": "improvement_low",
+            "rules": ["trend"],
+        },
+        {
+            "practice": practice,
+            "period": weeks(7)[6],
+            "variation": "improvement_low",
+            "rules": ["trend"],
+        },
+    ]
+    # The eighth point of the trend, and the seventh posted again, are not news again.
+    assert (
+        _post(client, member, defined, _points(net.practice1.id, [13], start=7)).get_json()[
+            "signals"
+        ]
+        == []
+    )
+    assert (
+        _post(client, member, defined, _points(net.practice1.id, [14], start=6)).get_json()[
+            "signals"
+        ]
+        == []
+    )
+    # Everyone who reads the workstream reads every practice's series, and so its signals.
+    feed = _signals_in_feed(client, auth(net.members["practice2"]))
+    assert feed == [
+        "“Letters per GP per day” shows special-cause improvement (low) for “Practice One” in "
+        "“Workflow”: 7 rising or falling",
+        "“Letters per GP per day” shows special-cause improvement (low) for the network in "
+        "“Workflow”: 7 rising or falling",
+    ]
+    assert _signals_in_feed(client, auth(net.members["practice4"])) == []
+
+
+def test_a_week_only_some_practices_have_posted_is_no_signal_of_the_network(
+    client, auth, net, measure
+):
+    defined = measure(aggregate="sum")
+    manager = auth(net.admins["pcn1"])
+    steady = [10, 11, 10, 12, 10, 11, 10, 12, 11, 10, 11, 12]
+    for practice in (net.practice1, net.practice2):
+        assert _post(client, manager, defined, _points(practice.id, steady)).status_code == 200
+    # Practice 1 posts week 13 first: the network's sum for it is half of what it will be.
+    early = _post(client, manager, defined, _points(net.practice1.id, [11], start=12))
+    assert early.get_json()["signals"] == []
+    spc = client.get(_url(defined, "/spc"), headers=manager).get_json()
+    assert spc["points"][-1]["signals"] == ["astronomical"]  # what would have been announced
+    settled = _post(client, manager, defined, _points(net.practice2.id, [11], start=12))
+    assert settled.get_json()["signals"] == []
+    assert client.get(_url(defined, "/spc"), headers=manager).get_json()["variation"] == (
+        "common_cause"
+    )
+
+
+def test_a_period_that_has_not_begun_is_refused(client, auth, net, measure, session):
+    from network.measures.models import MeasurePoint
+    from network.text import LONDON
+
+    defined = measure()
+    tomorrow = (datetime.now(LONDON).date() + timedelta(days=1)).isoformat()
+    today = datetime.now(LONDON).date().isoformat()
+    member = auth(net.members["practice1"])
+    body = {"points": [{"period": today, "value": 3}, {"period": tomorrow, "value": 4}]}
+    refused = _post(client, member, defined, body)
+    assert refused.status_code == 422
+    assert f"points[1].period: {tomorrow} has not begun yet." in refused.get_json()["message"]
+    assert session.query(MeasurePoint).filter_by(measure_id=defined["id"]).count() == 0
+    assert _post(client, member, defined, {"period": today, "value": 3}).status_code == 200

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
+from network.activity.models import Activity
 from network.problems.models import AffectedPractice
 from network.text import LONDON
 from network.workstreams.models import LinkedProblem, Participation, Workstream
@@ -290,3 +291,67 @@ def test_without_a_huddle_the_agenda_still_reads(client, auth, net):
     assert "No huddle is scheduled." in text and "Nothing changed" in text
     stranger = client.get(f"{BASE}/{plain['id']}/agenda", headers=auth(net.members["practice4"]))
     assert stranger.status_code == 404
+
+
+def test_special_cause_signals_since_the_last_huddle_improvement_first(
+    client, auth, net, huddle, session
+):
+    manager = auth(net.admins["pcn1"])
+    measures = f"{BASE}/{huddle['id']}/measures"
+
+    def define(name):
+        body = {"name": name, "unit": "minutes", "better": "down"}
+        return client.post(measures, json=body, headers=manager).get_json()
+
+    def post(measure, series):
+        first = _today() - timedelta(weeks=10)
+        points = [
+            {
+                "practice_id": practice.id,
+                "period": (first + timedelta(weeks=k)).isoformat(),
+                "value": v,
+            }
+            for practice, values in series
+            for k, v in enumerate(values)
+        ]
+        response = client.post(
+            f"{measures}/{measure['id']}/points", json={"points": points}, headers=manager
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["signals"]
+
+    # Practice 1's minutes fall week on week (improvement), practice 2's rise (concern); the
+    # network's mean stays level (no signal of its own).
+    letters = define("Minutes on letters")
+    falling, rising = [30 - k for k in range(7)], [10 + k for k in range(7)]
+    posted = post(letters, [(net.practice2, rising), (net.practice1, falling)])
+    assert [(s["practice"]["name"], s["variation"]) for s in posted] == [
+        ("Practice One", "improvement_low"),
+        ("Practice Two", "concern_high"),
+    ]
+    # A signal before the last huddle was on that huddle's agenda, not this one.
+    older = define("Minutes on calls")
+    post(older, [(net.practice1, falling)])
+    last = _agenda(client, manager, huddle).get_json()["last_meeting"]["starts_at"]
+    session.execute(
+        update(Activity)
+        .where(Activity.verb == "measure_signal", Activity.subject_id == older["id"])
+        .values(at=datetime.fromisoformat(last) - timedelta(hours=1))
+    )
+
+    agenda = _agenda(client, auth(net.members["practice2"]), huddle).get_json()
+    sections = {s["kind"]: s for s in agenda["sections"]}
+    assert agenda["sections"][0]["kind"] == "signals"
+    items = sections["signals"]["items"]
+    assert [(i["text"], i["practice"]["name"], i["variation"], i["rules"]) for i in items] == [
+        ("Minutes on letters", "Practice One", "improvement_low", ["trend"]),
+        ("Minutes on letters", "Practice Two", "concern_high", ["trend"]),
+    ]
+    assert items[0]["measure"] == {"id": letters["id"], "name": "Minutes on letters"}
+    assert items[0]["subject"] == {"type": "measure", "id": letters["id"]}
+    assert items[0]["period"] == (_today() - timedelta(weeks=4)).isoformat()
+    text = _agenda(client, manager, huddle, "text").get_data(as_text=True)
+    assert (
+        "“Minutes on letters”, Practice One: special-cause improvement (low) — "
+        "7 rising or falling (point of " in text
+    )

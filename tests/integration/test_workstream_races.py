@@ -202,5 +202,38 @@ def test_a_point_posted_four_times_at_once_is_one_point_the_last_value(world):
             [measures.PointIn(period, 40.0, ids["practice"])],
         ),
     )
-    assert outcomes == [1, 1, 1, 1]  # every post succeeds; none is a primary-key error
+    assert [o.count for o in outcomes] == [1, 1, 1, 1]  # none is a primary-key error
     assert _count(factory, select(func.count()).select_from(MeasurePoint)) == 1
+
+
+def test_a_signal_four_posts_complete_at_once_is_announced_once(world):
+    from datetime import date, timedelta
+
+    from network.measures import services as measures
+
+    factory, ids = world
+    weeks = [date(2026, 9, 7) + timedelta(weeks=k) for k in range(7)]
+    with UnitOfWork(factory) as uow:
+        manager = load_principal(uow.session, uow.session.get_one(Person, ids["manager"]))
+        services.join(uow, manager, ids["workstream"], ids["practice"])
+        measure = measures.create(
+            uow, manager, ids["workstream"], name="Letters", unit="letters", better="down"
+        )
+        six = [measures.PointIn(w, 20.0 - k, ids["practice"]) for k, w in enumerate(weeks[:6])]
+        assert measures.post_points(uow, manager, ids["workstream"], measure.id, six).signals == []
+        uow.commit()
+    # The seventh falling point completes a trend: posted four times at once, each post judges
+    # the series as the one before it left it, so the first announces it and the rest do not.
+    outcomes = _at_once(
+        factory,
+        ids["manager"],
+        lambda uow, p: measures.post_points(
+            uow,
+            p,
+            ids["workstream"],
+            measure.id,
+            [measures.PointIn(weeks[6], 14.0, ids["practice"])],
+        ),
+    )
+    assert sorted(len(o.signals) for o in outcomes) == [0, 0, 0, 2]  # the network's, the practice's
+    assert _activity(factory, ids["workstream"], "measure_signal") == 2
