@@ -7,7 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from sqlalchemy import ColumnElement, select
+
 from network.access import Principal
+from network.activity import services as activity
+from network.audit import services as audit
 from network.errors import Invalid
 from network.problems.models import Report
 from network.safety import refuse_nhs_numbers
@@ -59,3 +63,55 @@ def file_report(
     uow.session.add(row)
     uow.session.flush()
     return row
+
+
+def record_hidden(
+    uow: UnitOfWork,
+    principal: Principal,
+    hidden: bool,
+    *,
+    organisation_id: int,
+    subject_type: str,
+    subject_id: int,
+) -> None:
+    """The audit entry of hiding something, or showing it again."""
+    audit.record_by(
+        uow,
+        principal,
+        "moderation.hidden" if hidden else "moderation.unhidden",
+        organisation_id=organisation_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+    )
+
+
+def finish_redaction(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    pattern: re.Pattern[str],
+    scrub: Callable[[str], str],
+    reports: ColumnElement[bool],
+    thread: activity.Ref,
+    organisation_id: int,
+    changed: int,
+) -> int:
+    """What every redaction ends with: the thread's reports (`reports` selects them) and the
+    facts its activity is described from, scrubbed; then the audit entry, which records that it
+    happened and in how many places, never the text. Returns the places changed in all."""
+    for row in uow.session.scalars(select(Report).where(reports)):
+        if pattern.search(row.reason):
+            row.reason = scrub(row.reason)
+            changed += 1
+    changed += activity.redact_thread(uow, thread, scrub)
+    audit.record_by(
+        uow,
+        principal,
+        "moderation.redacted",
+        organisation_id=organisation_id,
+        subject_type=thread.type,
+        subject_id=thread.id,
+        details={"places": changed},
+    )
+    uow.session.flush()
+    return changed

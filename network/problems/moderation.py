@@ -105,10 +105,10 @@ def set_hidden(uow: UnitOfWork, principal: Principal, problem_id: int, hidden: b
     _require_moderator(uow, principal, problem.board_id)
     bump_version(uow.session, problem)
     problem.hidden = hidden
-    audit.record_by(
+    shared.record_hidden(
         uow,
         principal,
-        "moderation.hidden" if hidden else "moderation.unhidden",
+        hidden,
         organisation_id=problem.board_id,
         subject_type="problem",
         subject_id=problem.id,
@@ -157,27 +157,21 @@ def redact(
             revision.title = scrub(revision.title)[:200]
             revision.body = scrub(revision.body)
             changed += 1
-    changed += activity.redact_thread(uow, activity.Ref("problem", problem.id), scrub)
     signals = select(AffectedPractice).where(AffectedPractice.problem_id == problem.id)
     for signal in uow.session.scalars(signals):
         if signal.note and pattern.search(signal.note):
             signal.note = scrub(signal.note)
             changed += 1
-    for row in uow.session.scalars(select(Report).where(Report.problem_id == problem.id)):
-        if pattern.search(row.reason):
-            row.reason = scrub(row.reason)
-            changed += 1
-    audit.record_by(
+    return shared.finish_redaction(
         uow,
         principal,
-        "moderation.redacted",
+        pattern=pattern,
+        scrub=scrub,
+        reports=Report.problem_id == problem.id,
+        thread=activity.Ref("problem", problem.id),
         organisation_id=problem.board_id,
-        subject_type="problem",
-        subject_id=problem.id,
-        details={"places": changed},
+        changed=changed,
     )
-    uow.session.flush()
-    return changed
 
 
 def _comment_of(uow: UnitOfWork, problem: Problem, comment_id: int) -> Comment:

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from network import moderation as shared
 from network.access import Principal
 from network.activity import services as activity
-from network.audit import services as audit
 from network.errors import Forbidden, NotFound
 from network.preconditions import bump_version
 from network.problems.models import Report
@@ -66,10 +65,10 @@ def set_hidden(
     if isinstance(target, Workstream | Action):
         bump_version(uow.session, target)
     target.hidden = hidden
-    audit.record_by(
+    shared.record_hidden(
         uow,
         principal,
-        "moderation.hidden" if hidden else "moderation.unhidden",
+        hidden,
         organisation_id=workstream.organisation_id,
         subject_type=type(target).__tablename__,
         subject_id=target.id,
@@ -124,22 +123,16 @@ def redact(
             meeting.decisions = [scrub(d) for d in meeting.decisions]
             meeting.version += 1
             changed += 1
-    for row in uow.session.scalars(select(Report).where(Report.workstream_id == workstream.id)):
-        if pattern.search(row.reason):
-            row.reason = scrub(row.reason)
-            changed += 1
-    changed += activity.redact_thread(uow, activity.Ref("workstream", workstream.id), scrub)
-    audit.record_by(
+    return shared.finish_redaction(
         uow,
         principal,
-        "moderation.redacted",
+        pattern=pattern,
+        scrub=scrub,
+        reports=Report.workstream_id == workstream.id,
+        thread=activity.Ref("workstream", workstream.id),
         organisation_id=workstream.organisation_id,
-        subject_type="workstream",
-        subject_id=workstream.id,
-        details={"places": changed},
+        changed=changed,
     )
-    uow.session.flush()
-    return changed
 
 
 def _part_of(uow: UnitOfWork, workstream: Workstream, model, row_id: int | None, field: str):
