@@ -212,6 +212,7 @@ def _register_api(app: Flask) -> None:
         docs,
         health,
         huddles,
+        library,
         measures,
         moderation,
         organisations,
@@ -240,6 +241,7 @@ def _register_api(app: Flask) -> None:
         huddles.blp,
         measures.blp,
         calendar.blp,
+        library.blp,
         audit.blp,
     ):
         api.register_blueprint(blueprint)

@@ -36,6 +36,7 @@ class ReportSchema(Out):
     workstream_id = fields.Integer(allow_none=True)
     action_id = fields.Integer(allow_none=True)
     check_in_id = fields.Integer(allow_none=True)
+    library_entry_id = fields.Integer(allow_none=True)
     reason = fields.String()
     status = fields.Enum(ReportStatus)
     created_at = UTCDateTime()

@@ -14,6 +14,8 @@ from api.context import principal, uow
 from api.schemas import In, Out, PageQuery, StrictInteger, UTCDateTime, page_of
 from api.spec import EXAMPLES, LOCATION_HEADER, location
 from network.access import Anonymity
+from network.library import queries as library_queries
+from network.library.models import EntryStatus
 from network.organisations.models import Organisation, OrganisationKind
 from network.problems import queries, services
 from network.problems.models import CommentKind, ProblemStatus
@@ -76,6 +78,12 @@ class WorkstreamRefSchema(Out):
     status = fields.Enum(WorkstreamStatus)
 
 
+class LibraryRefSchema(Out):
+    id = fields.Integer()
+    title = fields.String()
+    status = fields.Enum(EntryStatus)
+
+
 class ProblemDetailSchema(ProblemSchema):
     body = fields.String(attribute="problem.body", metadata={"description": "Markdown."})
     body_html = fields.String(attribute="problem.body_html", metadata={"description": "Sanitised."})
@@ -84,6 +92,10 @@ class ProblemDetailSchema(ProblemSchema):
     workstreams = fields.List(
         fields.Nested(WorkstreamRefSchema),
         metadata={"description": "The workstreams that took it on that you can read."},
+    )
+    library_entries = fields.List(
+        fields.Nested(LibraryRefSchema),
+        metadata={"description": "The library entries it became that you can read."},
     )
 
 
@@ -184,11 +196,12 @@ def problem_item(row) -> dict:
 
 
 def read_problem(problem_id: int) -> ProblemView:
-    """A problem as its page shows it to the caller: with the workstreams that took it on that
-    they can read."""
+    """A problem as its page shows it to the caller: with the workstreams that took it on and
+    the library entries it became that they can read."""
     view = queries.get(uow(), principal(), problem_id)
     taken_on = workstream_queries.workstreams_of_problem(uow(), principal(), problem_id)
-    return dataclasses.replace(view, workstreams=taken_on)
+    entries = library_queries.entries_from(uow(), principal(), problem_id=problem_id)
+    return dataclasses.replace(view, workstreams=taken_on, library_entries=entries)
 
 
 def _etag(view) -> str:

@@ -288,6 +288,7 @@ EXAMPLES: dict[str, dict] = {
         "hidden": False,
         "accepted_comment_id": None,
         "workstreams": [{"id": 3, "title": "Workflow", "status": "active"}],
+        "library_entries": [],
     },
     "problem_page": {"items": [_PROBLEM], "next_cursor": "eyJrIjpbMTcsNDcxMV19"},
     "comment_create": {

@@ -3,6 +3,7 @@ check-ins, and the problems it took on."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from flask import Response
@@ -12,7 +13,7 @@ from marshmallow import fields, validate
 from api import etags
 from api.blueprint import Blueprint
 from api.context import principal, uow
-from api.problems import ID, TEXT, BoardSchema, NamedSchema
+from api.problems import ID, TEXT, BoardSchema, LibraryRefSchema, NamedSchema
 from api.schemas import (
     In,
     Out,
@@ -23,6 +24,7 @@ from api.schemas import (
     page_of,
 )
 from api.spec import LOCATION_HEADER, location
+from network.library import queries as library_queries
 from network.problems.models import ProblemStatus
 from network.workstreams import actions, queries, services
 from network.workstreams.models import ActionStatus, WorkstreamStatus
@@ -77,6 +79,10 @@ class WorkstreamDetailSchema(WorkstreamSchema):
     problems = fields.List(
         fields.Nested(LinkedProblemSchema),
         metadata={"description": "The problems it took on that you can read."},
+    )
+    library_entries = fields.List(
+        fields.Nested(LibraryRefSchema),
+        metadata={"description": "The library entries it became that you can read."},
     )
     can_manage = fields.Boolean(
         attribute="view.rights.manage",
@@ -202,12 +208,15 @@ def _etag(detail: queries.WorkstreamDetail) -> str:
 
 
 def read_workstream(workstream_id: int) -> queries.WorkstreamDetail:
-    """A workstream as its page shows it to the caller."""
-    return queries.detail(uow(), principal(), workstream_id)
+    """A workstream as its page shows it to the caller, with the library entries it became
+    that they can read."""
+    detail = queries.detail(uow(), principal(), workstream_id)
+    entries = library_queries.entries_from(uow(), principal(), workstream_id=workstream_id)
+    return dataclasses.replace(detail, library_entries=entries)
 
 
 def _detail(workstream_id: int, status: int = 200):
-    detail = queries.detail(uow(), principal(), workstream_id)
+    detail = read_workstream(workstream_id)
     return detail, status, {"ETag": _etag(detail)}
 
 
@@ -271,7 +280,7 @@ class WorkstreamById(MethodView):
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
     def patch(self, changes, workstream_id):
-        current = _etag(queries.detail(uow(), principal(), workstream_id))
+        current = _etag(read_workstream(workstream_id))
         services.update(
             uow(), principal(), workstream_id, if_match=etags.if_match(current), **changes
         )

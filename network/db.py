@@ -194,6 +194,7 @@ def load_models() -> None:
     from network.activity import models as _activity  # noqa: F401
     from network.audit import models as _audit  # noqa: F401
     from network.digests import models as _digests  # noqa: F401
+    from network.library import models as _library  # noqa: F401
     from network.measures import models as _measures  # noqa: F401
     from network.organisations import models as _organisations  # noqa: F401
     from network.people import models as _people  # noqa: F401

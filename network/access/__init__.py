@@ -320,7 +320,11 @@ class ThreadKind:
 
 _THREADS: dict[str, ThreadKind] = {}
 # The per-feature rule modules that register threads: a new feature adds its module here.
-_FEATURE_RULES = ("network.access.problems", "network.access.workstreams")
+_FEATURE_RULES = (
+    "network.access.problems",
+    "network.access.workstreams",
+    "network.access.library",
+)
 
 
 def register_thread(kind: ThreadKind) -> None:

@@ -109,6 +109,26 @@ VERBS: dict[str, Verb] = {
     "measure_signal": _verb(
         _signal, "title", "measure", "practice", "series", "variation", "rules", "period"
     ),
+    # library entries (thread: the entry); nothing is recorded while an entry is a draft
+    "library_published": _verb(
+        lambda f: f"published {_title(f)} in the library", "title", "version"
+    ),
+    "library_updated": _verb(
+        lambda f: f"published version {f.get('version', '')} of {_title(f)}",
+        "title",
+        "version",
+        "excerpt",
+    ),
+    "library_withdrawn": _verb(
+        lambda f: f"withdrew {_title(f)} from the library", "title", "excerpt"
+    ),
+    "library_adoption": _verb(
+        lambda f: f"{_quoted(f, 'practice')} marked {_title(f)} {_status(f)}",
+        "title",
+        "practice",
+        "status",
+        "excerpt",
+    ),
 }
 
 

@@ -152,13 +152,19 @@ class ProblemRevision(Base):
 
 
 class Report(Base):
-    """A reader's report of something on a board: a problem (or one of its comments), or a
-    workstream (or one of its actions or check-ins)."""
+    """A reader's report of something on a board: a problem (or one of its comments), a
+    workstream (or one of its actions or check-ins), or a library entry."""
 
     __tablename__ = "report"
     __table_args__ = (
         Index("ix_report_board_id_status_id", "board_id", "status", "id"),
-        CheckConstraint("(problem_id IS NULL) <> (workstream_id IS NULL)", name="one_thread"),
+        # About exactly one thread: a problem's, a workstream's or a library entry's.
+        CheckConstraint(
+            "(CASE WHEN problem_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN workstream_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN library_entry_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_thread",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,6 +179,9 @@ class Report(Base):
     )
     check_in_id: Mapped[int | None] = mapped_column(
         ForeignKey("workstream_check_in.id", ondelete="CASCADE")
+    )
+    library_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("library_entry.id", ondelete="CASCADE")
     )
     reporter_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     reason: Mapped[str] = mapped_column(Text)

@@ -69,6 +69,8 @@ class ProblemView:
     # One of the reader's practices has said "we have this too" (signals only: a
     # practice-anonymous author's practice is counted without one, so it reads as for anyone).
     my_practice_affected: bool = False
+    # The library entries it became that the reader sees (rows of id, title, status).
+    library_entries: Sequence[Any] = ()
 
 
 def _on_boards(stmt: Select, boards) -> Select:

@@ -13,13 +13,15 @@ from sqlalchemy import select, update
 from network.access import load_principal
 from network.activity.models import Activity
 from network.db import utcnow
+from network.library import services as library
+from network.library.models import AdoptionStatus, EntryStatus
 from network.measures import services as measure_services
 from network.measures.models import Better
 from network.organisations.models import Organisation
 from network.people.models import Membership, Person
 from network.preconditions import ANY_VERSION
 from network.problems import services as problems
-from network.problems.models import AffectedPractice, Problem
+from network.problems.models import AffectedPractice, CommentKind, Problem
 from network.uow import UnitOfWork
 from network.workstreams import actions, huddles
 from network.workstreams import meetings as meeting_rules
@@ -172,7 +174,112 @@ def seed_demo_content(
         practices,
         principal_of("Millbrook Medical Centre", "management"),
     )
+    _library(uow, posted[1], principal_of, practices, pcn)
     return workstream
+
+
+def _library(
+    uow: UnitOfWork,
+    discharge: Problem,
+    principal_of,
+    practices: dict[str, Organisation],
+    pcn: Organisation,
+) -> None:
+    """Two published entries: the discharge problem's accepted idea, promoted by its author and
+    taken up by North Riverside's practices (one of which stopped), and the federation's online
+    repeat-prescription protocol."""
+    castle, millbrook, oakfield = (
+        "Castle Street Surgery",
+        "Millbrook Medical Centre",
+        "Oakfield Practice",
+    )
+    idea = problems.add_comment(
+        uow,
+        principal_of(castle),
+        discharge.id,
+        body="We asked the trust's EPR team to send **one combined PDF** per discharge, with "
+        "the medication changes on page one. It took two emails and a call.",
+        kind=CommentKind.idea,
+    )
+    author = principal_of(millbrook)
+    problems.accept_idea(uow, author, discharge.id, idea.id)
+    entry = library.promote(uow, author, problem_id=discharge.id)
+    library.update(
+        uow,
+        author,
+        entry.id,
+        if_match=ANY_VERSION,
+        title="One combined discharge PDF from the trust",
+        summary="Ask the trust's EPR team for one PDF per discharge, medication changes first: "
+        "one document to code instead of five.",
+        tags=["discharge", "workflow"],
+        change_note="Retitled as a protocol.",
+    )
+    library.update(
+        uow,
+        author,
+        entry.id,
+        if_match=ANY_VERSION,
+        body=entry.body.rstrip() + "\n\n## Steps\n\n"
+        "1. Email the trust's EPR team: one PDF per discharge, medication changes first.\n"
+        "2. Agree a start date; keep the old route for a fortnight.\n"
+        "3. Check a week of discharges: one PDF each, medication changes on page one.\n",
+        review_by=workstream_queries.today() + timedelta(days=180),
+        change_note="Added the steps.",
+    )
+    library.update(
+        uow,
+        author,
+        entry.id,
+        if_match=ANY_VERSION,
+        status=EntryStatus.published,
+        change_note="Published for North Riverside's practices.",
+    )
+    for practice, status, note in (
+        (millbrook, AdoptionStatus.adopted, None),
+        (castle, AdoptionStatus.adapted, "We also ask for the GP practice code in the file name."),
+        (
+            oakfield,
+            AdoptionStatus.stopped,
+            "Our discharges come from another trust, which cannot send one PDF yet.",
+        ),
+    ):
+        library.set_adoption(
+            uow,
+            principal_of(practice, "management"),
+            entry.id,
+            practices[practice].id,
+            status=status,
+            note=note,
+        )
+    fiona = load_principal(uow.session, _person(uow, "fiona.reid@demo.example"))
+    federation_id = uow.session.get_one(Organisation, pcn.id).parent_id
+    assert federation_id is not None
+    repeats = library.create(
+        uow,
+        fiona,
+        organisation_id=federation_id,
+        title="Online repeat prescription requests",
+        summary="Move repeat requests off the 8am phone queue: online by default, the phone "
+        "kept for those who need it.",
+        body="## Why\n\nHalf the 8am calls are repeat requests.\n\n## How\n\n"
+        "1. Switch on online requests in the clinical system.\n"
+        "2. Reception offers to set it up during the call.\n"
+        "3. A pharmacist reviews requests twice a day.\n",
+        tags=["prescribing", "access"],
+    )
+    library.update(uow, fiona, repeats.id, if_match=ANY_VERSION, status=EntryStatus.published)
+    for practice, status in (
+        ("Harbour View Surgery", AdoptionStatus.adopted),
+        (oakfield, AdoptionStatus.considering),
+    ):
+        library.set_adoption(
+            uow,
+            principal_of(practice, "management"),
+            repeats.id,
+            practices[practice].id,
+            status=status,
+        )
 
 
 # Minutes per GP per day on correspondence, weekly: a little noise around each practice's

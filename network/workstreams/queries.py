@@ -326,6 +326,7 @@ class WorkstreamDetail:
     view: WorkstreamView
     practices: list[ParticipantView]
     problems: Sequence[Row]  # those this reader reads
+    library_entries: Sequence[Row] = ()  # entries it became that the reader sees
 
     @property
     def workstream(self) -> Workstream:

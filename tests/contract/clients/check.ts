@@ -46,6 +46,7 @@ const created: Json<CreateProblem["responses"]["201"]> = {
   hidden: false,
   accepted_comment_id: null,
   workstreams: [], // the workstreams that took it on (that the reader reads)
+  library_entries: [], // the library entries it became (that the reader sees)
 };
 const tooLarge: Json<CreateProblem["responses"]["413"]> = {
   code: 413,
