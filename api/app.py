@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
-import secrets
 
 import orjson
 from flask import Flask, Response, g, request
@@ -117,7 +115,7 @@ def create_app(
     app.session_interface = PagesSessionInterface()
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BODY,
-        SECRET_KEY=settings.secret_key or _instance_secret(settings),
+        SECRET_KEY=settings.secret(),
         SESSION_COOKIE_NAME="commons_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -187,28 +185,12 @@ def create_app(
     return app
 
 
-def _instance_secret(settings: Settings) -> str:
-    """The embedded default's secret key: generated once into instance/ (production sets one)."""
-    path = settings.instance_path / "secret-key"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
-
-
 def _register_api(app: Flask) -> None:
     from api import (
         activity,
         audit,
         calendar,
+        digests,
         docs,
         health,
         huddles,
@@ -242,6 +224,7 @@ def _register_api(app: Flask) -> None:
         measures.blp,
         calendar.blp,
         library.blp,
+        digests.blp,
         audit.blp,
     ):
         api.register_blueprint(blueprint)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,26 @@ class Settings:
     @property
     def audience(self) -> str:
         return self.api_url + "/api/v1"
+
+    def secret(self) -> str:
+        """SECRET_KEY, or in the embedded default one generated once into instance/ (production
+        sets one). Sessions and unsubscribe links are made with it; signing keys rotate
+        separately (`commons keys rotate`) and never change it."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.instance_path / "secret-key"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
     @property
     def outbox_path(self) -> Path:
