@@ -369,16 +369,7 @@ def _chart(workstream_id, measure_id, **query) -> queries.MeasureChart:
 
 
 def _figure(workstream_id, measure_id, **query):
-    found = _chart(workstream_id, measure_id, **query)
-    measure = found.measure
-    whose = found.practice.name if found.practice else f"{found.owner.name} (all practices)"
-    return charts.draw(
-        found.chart,
-        title=measure.name,
-        unit=measure.unit,
-        target=measure.target,
-        subtitle=whose,
-    )
+    return queries.figure(_chart(workstream_id, measure_id, **query))
 
 
 def _image(body: bytes, mimetype: str) -> Response:

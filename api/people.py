@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from api.blueprint import Blueprint
 from api.context import current_person, principal, uow
-from api.schemas import In, Out, PageQuery, StrictInteger, page_of
+from api.schemas import In, Out, PageQuery, StrictBoolean, StrictInteger, page_of
 from network.digests import services as digests
 from network.digests.models import DigestContent, Frequency
 from network.organisations import services as organisations
@@ -48,6 +48,15 @@ class MeUpdateSchema(In):
     staff_group = fields.Enum(StaffGroup)
 
 
+class NotifySchema(Out):
+    action_assigned = fields.Boolean(
+        metadata={"description": "An email when an action is assigned to you."}
+    )
+    agenda = fields.Boolean(
+        metadata={"description": "A workstream's agenda two hours before its huddle."}
+    )
+
+
 class DigestPreferenceSchema(Out):
     frequency = fields.Enum(Frequency)
     weekday = StrictInteger(
@@ -58,10 +67,34 @@ class DigestPreferenceSchema(Out):
         validate=validate.Length(min=1, max=64), metadata={"example": "Europe/London"}
     )
     content = fields.Enum(DigestContent)
+    notify = fields.Nested(
+        NotifySchema,
+        metadata={"description": "Emails that cannot wait a period, each with its own opt-out."},
+    )
 
 
-class DigestPreferenceInSchema(In, DigestPreferenceSchema):
-    pass
+class NotifyInSchema(In):
+    action_assigned = StrictBoolean()
+    agenda = StrictBoolean()
+
+
+class DigestPreferenceInSchema(In):
+    frequency = fields.Enum(Frequency, required=True)
+    weekday = StrictInteger(
+        required=True,
+        validate=validate.Range(min=0, max=6),
+        metadata={"description": "0 is Monday."},
+    )
+    hour = StrictInteger(required=True, validate=validate.Range(min=0, max=23))
+    timezone = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"example": "Europe/London"},
+    )
+    content = fields.Enum(DigestContent, required=True)
+    notify = fields.Nested(
+        NotifyInSchema, metadata={"description": "Left as it was when not sent."}
+    )
 
 
 def _me() -> dict:

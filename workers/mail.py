@@ -31,6 +31,50 @@ def new_message(settings: Settings, *, to: str, subject: str, text: str) -> Emai
     return message
 
 
+def digest_message(
+    settings: Settings,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str,
+    unsubscribe_url: str,
+    images: dict[str, bytes] | None = None,
+) -> EmailMessage:
+    """A digest or notification: plain text and HTML, one-click unsubscribe (RFC 8058), a
+    list id, marked as automatic (no out-of-office replies), and a Message-ID of its own
+    making, the same however often the same digest is sent, so a repeat can be dropped."""
+    message = new_message(settings, to=to, subject=subject, text=text)
+    message.add_alternative(html, subtype="html")
+    if images:
+        html_part = message.get_body(preferencelist=("html",))
+        assert html_part is not None
+        for cid, png in images.items():  # the charts the HTML shows, by Content-ID
+            html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>")
+    message.replace_header("Message-ID", message_id)
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["List-Id"] = f"Commons digests <digests.{_host(settings.public_url)}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message["Precedence"] = "bulk"
+    return message
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or "localhost"
+
+
+def digest_id(settings: Settings, person_id: int, period: str) -> str:
+    """The Message-ID of one person's digest of one period."""
+    return f"<digest.{person_id}.{period}@{_host(settings.api_url)}>"
+
+
+def notification_id(settings: Settings, person_id: int, key: str) -> str:
+    """The Message-ID of one notification to one person (`key`: what it is about)."""
+    return f"<{key.replace(':', '.')}.{person_id}@{_host(settings.api_url)}>"
+
+
 def send(settings: Settings, message: EmailMessage) -> str:
     """Hand the message over; returns where it went (a file path or the SMTP host)."""
     if settings.mail_url is None:

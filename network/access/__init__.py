@@ -25,8 +25,11 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     event,
     false,
+    literal,
+    null,
     or_,
     select,
     true,
@@ -316,6 +319,8 @@ class ThreadKind:
     still_shown: Callable[[SQLCoreOperations[int]], ColumnElement[bool]]
     # Its current title, as a scalar subquery (joined when read, never stored with the activity).
     title: Callable[[SQLCoreOperations[int]], ColumnElement[str]]
+    # The organisation whose people read it (its board, owner or library), as a scalar subquery.
+    board: Callable[[SQLCoreOperations[int]], ColumnElement[int]]
 
 
 _THREADS: dict[str, ThreadKind] = {}
@@ -336,3 +341,27 @@ def thread_kinds() -> Mapping[str, ThreadKind]:
     for module in _FEATURE_RULES:
         importlib.import_module(module)
     return _THREADS
+
+
+def thread_board(session: Session, principal: Principal, kind: str, thread_id: int) -> int | None:
+    """The board of a thread the principal reads and that shows to its readers; None when there
+    is no such thread for them (it does not exist, is hidden or a draft, or is not theirs)."""
+    thread = thread_kinds().get(kind)
+    if thread is None:
+        return None
+    board = session.scalar(
+        select(thread.board(literal(thread_id))).where(thread.still_shown(literal(thread_id)))
+    )
+    return board if board is not None and can_read_board(principal, board) else None
+
+
+def thread_columns(
+    thread_type: SQLCoreOperations[str], thread_id: SQLCoreOperations[int]
+) -> tuple[ColumnElement[bool], ColumnElement[str], ColumnElement[int]]:
+    """For rows naming a thread by type and id (activity, follows): whether it still shows to
+    its readers, its current title and its board, by the rules each kind registered."""
+    kinds = thread_kinds().values()
+    shown = or_(*(and_(thread_type == k.name, k.still_shown(thread_id)) for k in kinds))
+    title = case({k.name: k.title(thread_id) for k in kinds}, value=thread_type, else_=literal(""))
+    board = case({k.name: k.board(thread_id) for k in kinds}, value=thread_type, else_=null())
+    return shown, title, board

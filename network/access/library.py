@@ -78,4 +78,10 @@ def _title(thread_id: SQLCoreOperations[int]) -> ColumnElement[str]:
     return select(LibraryEntry.title).where(LibraryEntry.id == thread_id).scalar_subquery()
 
 
-register_thread(ThreadKind("library_entry", still_shown=_still_shown, title=_title))
+def _board(thread_id: SQLCoreOperations[int]) -> ColumnElement[int]:
+    return (
+        select(LibraryEntry.organisation_id).where(LibraryEntry.id == thread_id).scalar_subquery()
+    )
+
+
+register_thread(ThreadKind("library_entry", still_shown=_still_shown, title=_title, board=_board))

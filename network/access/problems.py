@@ -57,4 +57,8 @@ def _title(thread_id: SQLCoreOperations[int]) -> ColumnElement[str]:
     return select(Problem.title).where(Problem.id == thread_id).scalar_subquery()
 
 
-register_thread(ThreadKind("problem", still_shown=_still_shown, title=_title))
+def _board(thread_id: SQLCoreOperations[int]) -> ColumnElement[int]:
+    return select(Problem.board_id).where(Problem.id == thread_id).scalar_subquery()
+
+
+register_thread(ThreadKind("problem", still_shown=_still_shown, title=_title, board=_board))

@@ -108,4 +108,8 @@ def _title(thread_id: SQLCoreOperations[int]) -> ColumnElement[str]:
     return select(Workstream.title).where(Workstream.id == thread_id).scalar_subquery()
 
 
-register_thread(ThreadKind("workstream", still_shown=_still_shown, title=_title))
+def _board(thread_id: SQLCoreOperations[int]) -> ColumnElement[int]:
+    return select(Workstream.organisation_id).where(Workstream.id == thread_id).scalar_subquery()
+
+
+register_thread(ThreadKind("workstream", still_shown=_still_shown, title=_title, board=_board))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, literal, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from network import access
@@ -119,21 +119,6 @@ class ActivityView:
         return self.thread.id if self.thread.type == "problem" else None
 
 
-def _still_shown() -> tuple[ColumnElement[bool], ColumnElement[str]]:
-    """Whether an activity's thread still shows, and its current title, by the rules each
-    kind of thread registered with `access`."""
-    kinds = access.thread_kinds().values()
-    shown = or_(
-        *(and_(Activity.thread_type == k.name, k.still_shown(Activity.thread_id)) for k in kinds)
-    )
-    title = case(
-        {k.name: k.title(Activity.thread_id) for k in kinds},
-        value=Activity.thread_type,
-        else_=literal(""),
-    )
-    return shown, title
-
-
 def get_all(
     uow: UnitOfWork,
     principal: Principal,
@@ -144,7 +129,7 @@ def get_all(
     cursor: str | None = None,
 ) -> Page[ActivityView]:
     """Newest first, on boards the principal reads, in threads that still show to them."""
-    shown, title = _still_shown()
+    shown, title, _board = access.thread_columns(Activity.thread_type, Activity.thread_id)
     stmt = access.join_shown_identity(
         select(Activity, _BOARD, Person, access.SHOWN_PRACTICE, title.label("thread_title")).join(
             _BOARD, _BOARD.id == Activity.board_id

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from network.access import Principal
 from network.errors import NotFound
+from network.measures import charts, spc
 from network.measures import series as measure_series
-from network.measures import spc
 from network.measures.models import Measure
 from network.measures.series import SeriesPoint
 from network.measures.services import get
@@ -113,3 +113,12 @@ def summary(
             )
         )
     return found
+
+
+def figure(found: MeasureChart):
+    """The chart of `chart()` drawn the way every picture of it looks (SVG, PNG, email)."""
+    measure = found.measure
+    whose = found.practice.name if found.practice else f"{found.owner.name} (all practices)"
+    return charts.draw(
+        found.chart, title=measure.name, unit=measure.unit, target=measure.target, subtitle=whose
+    )

@@ -16,7 +16,7 @@ from network.errors import Conflict, Forbidden, Invalid, NotFound
 from network.preconditions import IfMatch, bump_version
 from network.safety import excerpt, refuse_nhs_numbers, render_markdown
 from network.text import clean_name
-from network.uow import UnitOfWork
+from network.uow import Job, UnitOfWork
 from network.workstreams import huddles, queries
 from network.workstreams import meetings as meeting_rules
 from network.workstreams.activity import record, shown_practice
@@ -58,8 +58,22 @@ def add_action(
     uow.session.add(action)
     uow.session.flush()
     _action_activity(uow, principal, workstream, action, "action_added")
+    _tell_owner(uow, principal, action)
     uow.session.flush()
     return action
+
+
+def _tell_owner(uow: UnitOfWork, principal: Principal, action: Action) -> None:
+    """An action given to someone else is news that cannot wait for their digest: one email,
+    once this change commits (the job checks their `notify` choice and access then)."""
+    if action.owner_id != principal.person_id and action.status is ActionStatus.open:
+        uow.enqueue_after_commit(
+            Job(
+                "workers.notifications.send_action_assigned",
+                (action.id, action.owner_id),
+                queue="mail",
+            )
+        )
 
 
 def action_from_decision(
@@ -117,6 +131,7 @@ def action_from_decision(
     )
     if created:
         _action_activity(uow, principal, workstream, action, "action_added")
+        _tell_owner(uow, principal, action)
         uow.session.flush()
     return action, created
 
@@ -167,6 +182,7 @@ def update_action(
             uow.session, changes["owner_id"], workstream.organisation_id, field="owner_id"
         )
         action.owner_id = changes["owner_id"]
+        _tell_owner(uow, principal, action)
     if "title" in changes:
         action.title = clean_name(str(changes["title"]), field="title")
     if "due_on" in changes:

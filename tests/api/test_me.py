@@ -45,6 +45,7 @@ def test_digest_preference_has_defaults_until_chosen(client, net, auth):
         "hour": 7,
         "timezone": "Europe/London",
         "content": "full",
+        "notify": {"action_assigned": True, "agenda": True},
     }
 
 
@@ -57,8 +58,14 @@ def test_digest_preference_is_stored(client, net, auth):
         "timezone": "Europe/Dublin",
         "content": "titles",
     }
-    assert client.put("/api/v1/me/digest", json=chosen, headers=headers).get_json() == chosen
-    assert client.get("/api/v1/me/digest", headers=headers).get_json() == chosen
+    stored = chosen | {"notify": {"action_assigned": True, "agenda": True}}
+    assert client.put("/api/v1/me/digest", json=chosen, headers=headers).get_json() == stored
+    assert client.get("/api/v1/me/digest", headers=headers).get_json() == stored
+    # Each notification has its own opt-out; one sent alone leaves the other as it was.
+    quiet = chosen | {"notify": {"agenda": False}}
+    answer = client.put("/api/v1/me/digest", json=quiet, headers=headers).get_json()
+    assert answer["notify"] == {"action_assigned": True, "agenda": False}
+    assert client.get("/api/v1/me/digest", headers=headers).get_json()["notify"]["agenda"] is False
 
 
 def test_a_bad_time_zone_is_refused_and_nothing_is_stored(client, net, auth):

@@ -77,7 +77,7 @@ def test_the_oauth_urls_follow_api_url():
 
 def test_public_operations_declare_no_security_and_the_rest_either_scheme(spec):
     public = {"getHealth", "getReadiness", "getJwks", "getToken", "revokeToken"}
-    public |= {"getOpenIdConfiguration", "getCalendarFeed"}
+    public |= {"getOpenIdConfiguration", "getCalendarFeed", "getUnsubscribePage", "unsubscribe"}
     for path, method, op in _operations(spec):
         if op["operationId"] in public:
             assert op.get("security") == [], f"{method.upper()} {path}"

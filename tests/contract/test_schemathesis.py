@@ -41,8 +41,8 @@ PUBLIC_OPERATIONS = frozenset({"getHealth", "getReadiness", "getJwks", "getOpenI
 # authenticates itself. The clients, codes and tokens the generator makes up are refused as OAuth
 # says (400 or 401, with the bodies the document gives them, which the default checks hold).
 CLIENT_AUTHENTICATED = frozenset({"getToken", "revokeToken"})
-# Public, and the secret is in the path: a made-up feed token is a feed that does not exist.
-TOKEN_IN_PATH = frozenset({"getCalendarFeed"})
+# Public, and the secret is in the path: a made-up feed or unsubscribe token does not exist.
+TOKEN_IN_PATH = frozenset({"getCalendarFeed", "getUnsubscribePage", "unsubscribe"})
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "TRACE")
 
 CONFIG = SchemathesisConfig.from_dict(
@@ -141,6 +141,11 @@ def _routable(case) -> bool:
         if parameter["in"] != "path":
             continue
         value = str((case.path_parameters or {}).get(parameter["name"], ""))
+        if parameter.get("schema", {}).get("type") == "string":
+            # Flask's default converter: any text but a slash (and not nothing).
+            if not value or "/" in value:
+                return False
+            continue
         if not (value.isascii() and value.isdigit()):
             return False
         bounds = parameter.get("schema", {})

@@ -229,6 +229,7 @@ def test_parallel_digest_preferences_of_one_person(live: LiveServer):
         "hour": 7,
         "timezone": "Europe/London",
         "content": "full",
+        "notify": {"action_assigned": False, "agenda": True},
     }
 
     outcomes = live.burst(

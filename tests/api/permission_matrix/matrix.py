@@ -73,7 +73,8 @@ class Scene:
     principal: str
     caller: Person | None
     target: Organisation
-    path: dict[str, int] = field(default_factory=dict)
+    path: dict[str, int | str] = field(default_factory=dict)
+    secret: str = ""  # the app's SECRET_KEY (what unsubscribe tokens are made with)
 
     @property
     def author(self) -> Person:

@@ -105,6 +105,7 @@ def test_permission(op_id, principal, kind, app, client, session, net, auth):
         principal=principal,
         caller=caller_for(net, principal, kind),
         target=net.org(OBJECTS[kind]),
+        secret=app.extensions["commons"].settings.secret(),
     )
     if expect.arrange is not None:
         expect.arrange(scene, session)

@@ -1,0 +1,66 @@
+"""Unsubscribe tokens: one per person, random, unforgeable, the same in every email until it is
+used, surviving signing-key rotation and never expiring.
+
+A token is `<person id>.<nonce>.<mac>`: the nonce is random and stored; the MAC is an HMAC of
+both with the server's secret (SECRET_KEY, not the signing keys, which rotate). Only the
+token's SHA-256 is stored, to find it by; the token itself is worked out again when an email
+needs it. Once used (digests turned off), the next email gets a new one."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+
+from network.db import insert_or_get
+from network.digests.models import DEFAULT_PREFERENCE, DigestPreference
+from network.uow import UnitOfWork
+
+
+def _token(secret: str, person_id: int, nonce: str) -> str:
+    body = f"{person_id}.{nonce}"
+    mac = hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{body}.{mac}"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def preference_row(uow: UnitOfWork, person_id: int) -> DigestPreference:
+    """The person's stored preference row, made with the defaults when they have none."""
+    existing = uow.session.get(DigestPreference, person_id)
+    if existing is not None:
+        return existing
+    row, _ = insert_or_get(
+        uow.session,
+        DigestPreference(person_id=person_id, **DEFAULT_PREFERENCE),
+        lambda: uow.session.get(DigestPreference, person_id),
+    )
+    return row
+
+
+def token_for(uow: UnitOfWork, secret: str, person_id: int) -> str:
+    """The person's current unsubscribe token (a new one when they have none, or used theirs)."""
+    row = preference_row(uow, person_id)
+    if row.unsubscribe_nonce is None or row.unsubscribed_at is not None:
+        row.unsubscribe_nonce = secrets.token_hex(16)
+        row.unsubscribed_at = None
+        row.unsubscribe_hash = _digest(_token(secret, person_id, row.unsubscribe_nonce))
+        uow.session.flush()
+    return _token(secret, person_id, row.unsubscribe_nonce)
+
+
+def preference_of_token(uow: UnitOfWork, secret: str, token: str) -> DigestPreference | None:
+    """The preference a token unsubscribes, or None for an unknown or forged one."""
+    if len(token) > 200:
+        return None
+    row = uow.session.scalar(
+        select(DigestPreference).where(DigestPreference.unsubscribe_hash == _digest(token))
+    )
+    if row is None or row.unsubscribe_nonce is None:
+        return None
+    expected = _token(secret, row.person_id, row.unsubscribe_nonce)
+    return row if hmac.compare_digest(expected, token) else None

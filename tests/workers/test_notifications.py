@@ -1,0 +1,137 @@
+"""Notifications that cannot wait a period (DESIGN.md, "Digests"): one email when an action is
+given to you, and a huddle's agenda two hours before it to those who take part; each with its
+own opt-out and one-click unsubscribe."""
+
+import email
+from dataclasses import replace
+from datetime import timedelta
+from email import policy
+
+import pytest
+
+from api.app import create_app
+from network.db import utcnow
+from network.digests.models import DigestPreference, Frequency
+from network.workstreams import meetings
+from network.workstreams.models import Workstream
+from tests import factories
+from workers import notifications
+
+
+def _outbox(settings):
+    if not settings.outbox_path.exists():
+        return []
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=policy.default)
+        for p in sorted(settings.outbox_path.glob("*.eml"))
+    ]
+
+
+@pytest.fixture
+def world(settings, tmp_path, session_factory, net):
+    inline = replace(settings, redis_url=None, instance_path=tmp_path / "instance")
+    app = create_app(inline, session_factory=session_factory)
+    client = app.test_client()
+
+    def as_(person):
+        return {"Authorization": f"Bearer {factories.token(app, person)}"}
+
+    admin = net.admins["pcn1"]
+    made = client.post(
+        "/api/v1/workstreams",
+        json={
+            "organisation_id": net.pcn1.id,
+            "title": "Workflow",
+            "purpose": "Fewer letters for GPs.",
+            "meeting_rule": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU;BYHOUR=12;BYMINUTE=30",
+        },
+        headers=as_(admin),
+    )
+    assert made.status_code == 201, made.get_json()
+    workstream = made.get_json()
+    joined = client.put(
+        f"/api/v1/workstreams/{workstream['id']}/practices/{net.practice1.id}",
+        headers=as_(admin),
+    )
+    assert joined.status_code == 201
+    return inline, client, as_, workstream
+
+
+def test_an_action_given_to_someone_mails_them_once(world, net, session):
+    settings, client, as_, workstream = world
+    owner = net.members["practice1"]
+    given = client.post(
+        f"/api/v1/workstreams/{workstream['id']}/actions",
+        json={
+            "title": "Count the letters",
+            "owner_id": owner.id,
+            "due_on": "2027-01-15",
+            "practice_id": net.practice1.id,
+        },
+        headers=as_(net.admins["pcn1"]),
+    )
+    assert given.status_code == 201, given.get_json()
+    [mail] = _outbox(settings)
+    assert mail["To"] == owner.email
+    assert mail["Subject"] == "Action for you: Count the letters"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail["List-Unsubscribe"].endswith("?notify=action_assigned>")
+    assert "Fri 15 Jan 2027" in mail.get_body(preferencelist=("plain",)).get_content()
+    # Their own action: no email. A muted workstream: none either.
+    client.post(
+        f"/api/v1/workstreams/{workstream['id']}/actions",
+        json={"title": "Mine", "owner_id": owner.id, "due_on": "2027-01-15"},
+        headers=as_(owner),
+    )
+    client.put(f"/api/v1/me/mutes/workstream/{workstream['id']}", headers=as_(owner))
+    client.post(
+        f"/api/v1/workstreams/{workstream['id']}/actions",
+        json={
+            "title": "Muted",
+            "owner_id": owner.id,
+            "due_on": "2027-01-15",
+            "practice_id": net.practice1.id,
+        },
+        headers=as_(net.admins["pcn1"]),
+    )
+    assert len(_outbox(settings)) == 1
+    # The one-click link of that email stops these emails, not digests.
+    url = mail["List-Unsubscribe"].strip("<>").split("/api/v1", 1)[1]
+    done = client.post(f"/api/v1{url}", data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200
+    session.expire_all()
+    stored = session.get(DigestPreference, owner.id)
+    assert stored.notify_action_assigned is False and stored.frequency is Frequency.weekly
+    client.delete(f"/api/v1/me/mutes/workstream/{workstream['id']}", headers=as_(owner))
+    client.post(
+        f"/api/v1/workstreams/{workstream['id']}/actions",
+        json={
+            "title": "After opting out",
+            "owner_id": owner.id,
+            "due_on": "2027-01-15",
+            "practice_id": net.practice1.id,
+        },
+        headers=as_(net.admins["pcn1"]),
+    )
+    assert len(_outbox(settings)) == 1
+
+
+def test_a_huddles_agenda_goes_to_those_taking_part_two_hours_before(world, net, session):
+    settings, _client, _as, workstream = world
+    row = session.get(Workstream, workstream["id"])
+    [nxt, *_] = meetings.occurrences(
+        row, utcnow() + timedelta(hours=3), utcnow() + timedelta(days=2)
+    )
+    too_early = notifications.send_agendas(nxt.starts_at - timedelta(hours=3))
+    assert too_early == {} and _outbox(settings) == []
+    outcomes = notifications.send_agendas(nxt.starts_at - timedelta(hours=1))
+    mails = _outbox(settings)
+    to = sorted(m["To"] for m in mails)
+    assert outcomes == {"sent": len(mails)}
+    # Practice One's people take part, and PCN One's administrators; not Practice Two's.
+    assert net.members["practice1"].email in to and net.admins["pcn1"].email in to
+    assert net.members["practice2"].email not in to and net.members["pcn1"].email not in to
+    assert all(m["Subject"].startswith("Agenda: Workflow, ") for m in mails)
+    assert all(m["List-Unsubscribe"].endswith("?notify=agenda>") for m in mails)
+    assert notifications.send_agendas(nxt.starts_at - timedelta(minutes=30)) == {}
+    assert len(_outbox(settings)) == len(mails)
