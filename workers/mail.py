@@ -6,6 +6,7 @@ import smtplib
 import ssl
 import uuid
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -18,8 +19,13 @@ class MailURLError(ValueError):
     """MAIL_URL is not smtp:// or smtps://."""
 
 
+# Headers folded only past RFC 5322's hard limit: a List-Unsubscribe URL must stay one
+# `<https://...>` that mail clients read as it is, never split into encoded words.
+POLICY = policy.default.clone(max_line_length=998)
+
+
 def new_message(settings: Settings, *, to: str, subject: str, text: str) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = settings.mail_from
     message["To"] = to
     message["Subject"] = subject

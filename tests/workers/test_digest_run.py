@@ -13,6 +13,10 @@ from tests import factories
 from workers import digests
 
 
+def _raw(settings):
+    return [p.read_bytes() for p in sorted(settings.outbox_path.glob("*.eml"))]
+
+
 def _outbox(settings):
     if not settings.outbox_path.exists():
         return []
@@ -63,6 +67,10 @@ def test_a_run_sends_each_person_with_news_one_digest_and_a_second_run_none(worl
         and "/api/v1/unsubscribe/" in mine["List-Unsubscribe"]
     )
     assert mine["Auto-Submitted"] == "auto-generated" and mine["List-Id"]
+    # As written on the wire: one URL in angle brackets, never encoded words.
+    [raw] = [r for r in _raw(settings) if f"To: {reader.email}".encode() in r]
+    assert b"\nList-Unsubscribe: <http" in raw
+    assert b"\nList-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw
     assert mine["Message-ID"].startswith(f"<digest.{reader.id}.")
     text = mine.get_body(preferencelist=("plain",)).get_content()
     html = mine.get_body(preferencelist=("html",)).get_content()
@@ -141,7 +149,7 @@ def test_a_signal_brings_its_chart_inline_and_titles_mode_leaves_it_out(world, s
 def test_news_is_never_repeated_and_a_digest_shows_twenty_items_and_links_the_rest(
     world, net, session
 ):
-    settings, client, as_ = world
+    _settings, client, as_ = world
     for n in range(25):
         client.post(
             "/api/v1/problems",
