@@ -205,6 +205,11 @@ def _page(token: str, message: str | None = None) -> Response:
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
+    # The server's stylesheet, forms that post back here, nothing else.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    )
     return response
 
 
