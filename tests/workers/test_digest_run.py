@@ -1,15 +1,10 @@
 """`commons digests run`: one email per person per period, through the configured transport,
 matching the preview, with RFC 8058 headers; a second run sends nothing new."""
 
-import email
-from dataclasses import replace
-from email import policy
-
 import pytest
 
-from api.app import create_app
 from network.digests.models import Digest, DigestStatus
-from tests import factories
+from tests.workers.conftest import read_outbox
 from workers import digests
 
 
@@ -17,25 +12,9 @@ def _raw(settings):
     return [p.read_bytes() for p in sorted(settings.outbox_path.glob("*.eml"))]
 
 
-def _outbox(settings):
-    if not settings.outbox_path.exists():
-        return []
-    return [
-        email.message_from_bytes(p.read_bytes(), policy=policy.default)
-        for p in sorted(settings.outbox_path.glob("*.eml"))
-    ]
-
-
 @pytest.fixture
-def world(settings, tmp_path, session_factory, net):
-    inline = replace(settings, redis_url=None, instance_path=tmp_path / "instance")
-    app = create_app(inline, session_factory=session_factory)
-    client = app.test_client()
-
-    def as_(person):
-        return {"Authorization": f"Bearer {factories.token(app, person)}"}
-
-    return inline, client, as_
+def world(mailing):
+    return mailing.settings, mailing.client, mailing.as_
 
 
 def test_a_run_sends_each_person_with_news_one_digest_and_a_second_run_none(world, net, session):
@@ -53,7 +32,7 @@ def test_a_run_sends_each_person_with_news_one_digest_and_a_second_run_none(worl
 
     summary = digests.run(everyone=True)
     assert summary.failed == []
-    mails = _outbox(settings)
+    mails = read_outbox(settings)
     to = sorted(m["To"] for m in mails)
     assert len(to) == len(set(to)) == summary.sent
     # Everyone who reads PCN One but did not post it; nobody of federation B.
@@ -80,7 +59,7 @@ def test_a_run_sends_each_person_with_news_one_digest_and_a_second_run_none(worl
     assert [r.status for r in rows] == [DigestStatus.sent]
 
     again = digests.run(everyone=True)
-    assert again.sent == 0 and len(_outbox(settings)) == len(mails)
+    assert again.sent == 0 and len(read_outbox(settings)) == len(mails)
 
 
 def test_one_bad_address_never_stops_the_others(world, net, monkeypatch):
@@ -126,7 +105,7 @@ def test_a_signal_brings_its_chart_inline_and_titles_mode_leaves_it_out(world, s
     )
     session.flush()
     digests.run(everyone=True)
-    mails = {m["To"]: m for m in _outbox(settings)}
+    mails = {m["To"]: m for m in read_outbox(settings)}
     mine = mails[amy.email]
     [png] = [p for p in mine.walk() if p.get_content_type() == "image/png"]
     cid = png["Content-ID"].strip("<>")

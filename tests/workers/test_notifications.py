@@ -2,39 +2,21 @@
 given to you, and a huddle's agenda two hours before it to those who take part; each with its
 own opt-out and one-click unsubscribe."""
 
-import email
-from dataclasses import replace
 from datetime import timedelta
-from email import policy
 
 import pytest
 
-from api.app import create_app
 from network.db import utcnow
 from network.digests.models import DigestPreference, Frequency
 from network.workstreams import meetings
 from network.workstreams.models import Workstream
-from tests import factories
+from tests.workers.conftest import read_outbox
 from workers import notifications
 
 
-def _outbox(settings):
-    if not settings.outbox_path.exists():
-        return []
-    return [
-        email.message_from_bytes(p.read_bytes(), policy=policy.default)
-        for p in sorted(settings.outbox_path.glob("*.eml"))
-    ]
-
-
 @pytest.fixture
-def world(settings, tmp_path, session_factory, net):
-    inline = replace(settings, redis_url=None, instance_path=tmp_path / "instance")
-    app = create_app(inline, session_factory=session_factory)
-    client = app.test_client()
-
-    def as_(person):
-        return {"Authorization": f"Bearer {factories.token(app, person)}"}
+def world(mailing, net):
+    inline, client, as_ = mailing.settings, mailing.client, mailing.as_
 
     admin = net.admins["pcn1"]
     made = client.post(
@@ -71,7 +53,7 @@ def test_an_action_given_to_someone_mails_them_once(world, net, session):
         headers=as_(net.admins["pcn1"]),
     )
     assert given.status_code == 201, given.get_json()
-    [mail] = _outbox(settings)
+    [mail] = read_outbox(settings)
     assert mail["To"] == owner.email
     assert mail["Subject"] == "Action for you: Count the letters"
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -94,7 +76,7 @@ def test_an_action_given_to_someone_mails_them_once(world, net, session):
         },
         headers=as_(net.admins["pcn1"]),
     )
-    assert len(_outbox(settings)) == 1
+    assert len(read_outbox(settings)) == 1
     # The one-click link of that email stops these emails, not digests.
     url = mail["List-Unsubscribe"].strip("<>").split("/api/v1", 1)[1]
     done = client.post(f"/api/v1{url}", data={"List-Unsubscribe": "One-Click"})
@@ -113,7 +95,7 @@ def test_an_action_given_to_someone_mails_them_once(world, net, session):
         },
         headers=as_(net.admins["pcn1"]),
     )
-    assert len(_outbox(settings)) == 1
+    assert len(read_outbox(settings)) == 1
 
 
 def test_a_huddles_agenda_goes_to_those_taking_part_two_hours_before(world, net, session):
@@ -123,9 +105,9 @@ def test_a_huddles_agenda_goes_to_those_taking_part_two_hours_before(world, net,
         row, utcnow() + timedelta(hours=3), utcnow() + timedelta(days=2)
     )
     too_early = notifications.send_agendas(nxt.starts_at - timedelta(hours=3))
-    assert too_early == {} and _outbox(settings) == []
+    assert too_early == {} and read_outbox(settings) == []
     outcomes = notifications.send_agendas(nxt.starts_at - timedelta(hours=1))
-    mails = _outbox(settings)
+    mails = read_outbox(settings)
     to = sorted(m["To"] for m in mails)
     assert outcomes == {"sent": len(mails)}
     # Practice One's people take part, and PCN One's administrators; not Practice Two's.
@@ -134,4 +116,4 @@ def test_a_huddles_agenda_goes_to_those_taking_part_two_hours_before(world, net,
     assert all(m["Subject"].startswith("Agenda: Workflow, ") for m in mails)
     assert all(m["List-Unsubscribe"].endswith("?notify=agenda>") for m in mails)
     assert notifications.send_agendas(nxt.starts_at - timedelta(minutes=30)) == {}
-    assert len(_outbox(settings)) == len(mails)
+    assert len(read_outbox(settings)) == len(mails)
