@@ -7,7 +7,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 
 # Made by migrations for one backend only (PostgreSQL full-text search), so not in the models.
-MIGRATION_ONLY_INDEXES = frozenset({"ix_problem_search"})
+MIGRATION_ONLY_INDEXES = frozenset({"ix_problem_search", "ix_library_entry_search"})
 
 
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
