@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from network.db import insert_or_get
 from network.digests.models import DEFAULT_PREFERENCE, DigestPreference
@@ -43,13 +43,32 @@ def preference_row(uow: UnitOfWork, person_id: int) -> DigestPreference:
 
 
 def token_for(uow: UnitOfWork, secret: str, person_id: int) -> str:
-    """The person's current unsubscribe token (a new one when they have none, or used theirs)."""
+    """The person's current unsubscribe token (a new one when they have none, or used theirs).
+
+    The new nonce is written only if the row still needs one, in one UPDATE: of two builds at
+    once (a preview and a digest run) the second finds the first's nonce and uses it, so no
+    email ever carries a token that was replaced before it was sent."""
     row = preference_row(uow, person_id)
     if row.unsubscribe_nonce is None or row.unsubscribed_at is not None:
-        row.unsubscribe_nonce = secrets.token_hex(16)
-        row.unsubscribed_at = None
-        row.unsubscribe_hash = _digest(_token(secret, person_id, row.unsubscribe_nonce))
-        uow.session.flush()
+        nonce = secrets.token_hex(16)
+        uow.session.execute(
+            update(DigestPreference)
+            .where(
+                DigestPreference.person_id == person_id,
+                or_(
+                    DigestPreference.unsubscribe_nonce.is_(None),
+                    DigestPreference.unsubscribed_at.is_not(None),
+                ),
+            )
+            .values(
+                unsubscribe_nonce=nonce,
+                unsubscribed_at=None,
+                unsubscribe_hash=_digest(_token(secret, person_id, nonce)),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        uow.session.refresh(row)
+    assert row.unsubscribe_nonce is not None
     return _token(secret, person_id, row.unsubscribe_nonce)
 
 
