@@ -91,7 +91,7 @@ def _record(
     **facts: object,
 ) -> None:
     """Activity of an entry people can see: nothing while it is a draft."""
-    if entry.status is EntryStatus.draft and verb != "library_adoption":
+    if entry.status is EntryStatus.draft:
         return
     thread = Ref("library_entry", entry.id)
     activity.record(
