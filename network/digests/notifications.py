@@ -140,18 +140,12 @@ def agenda_for(
     principal = access.load_principal(uow.session, person)
     built = agenda.build(uow, principal, huddle.workstream_id, public_url=public_url, now=now)
     unsubscribe = _unsubscribe(uow, person_id, "agenda", api_url=api_url, secret=secret)
-    footer = f"\n--\nYou take part in this workstream. Stop agendas before huddles: {unsubscribe}\n"
-    html = documents.render_agenda(built, "html").replace(
-        "</main>",
-        f'<footer><a href="{unsubscribe}">Stop agendas before huddles</a></footer></main>',
-        1,
-    )
     return Prepared(
         person=person,
         key=_agenda_key(huddle),
         subject=f"Agenda: {huddle.workstream_title}, {_when(huddle.starts_at)}",
-        text=documents.render_agenda(built, "text") + footer,
-        html=html,
+        text=documents.render_agenda(built, "text", unsubscribe_link=unsubscribe),
+        html=documents.render_agenda(built, "html", unsubscribe_link=unsubscribe),
         unsubscribe_link=unsubscribe,
     )
 

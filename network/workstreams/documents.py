@@ -77,5 +77,7 @@ def render_minutes(paper: Minutes, fmt: Format) -> str:
     return render(f"minutes.{_SUFFIX[fmt]}", m=paper)
 
 
-def render_agenda(agenda: Agenda, fmt: Format) -> str:
-    return render(f"agenda.{_SUFFIX[fmt]}", a=agenda)
+def render_agenda(agenda: Agenda, fmt: Format, *, unsubscribe_link: str | None = None) -> str:
+    """The agenda to paste into an invite, or, with `unsubscribe_link`, the email sent before
+    the huddle (which says how to stop them)."""
+    return render(f"agenda.{_SUFFIX[fmt]}", a=agenda, unsubscribe_link=unsubscribe_link)

@@ -115,5 +115,10 @@ def test_a_huddles_agenda_goes_to_those_taking_part_two_hours_before(world, net,
     assert net.members["practice2"].email not in to and net.members["pcn1"].email not in to
     assert all(m["Subject"].startswith("Agenda: Workflow, ") for m in mails)
     assert all(m["List-Unsubscribe"].endswith("?notify=agenda>") for m in mails)
+    # The link is in the body too, in both parts, as in a digest.
+    for m in mails:
+        link = m["List-Unsubscribe"].strip("<>")
+        for kind in ("plain", "html"):
+            assert link in m.get_body(preferencelist=(kind,)).get_content(), kind
     assert notifications.send_agendas(nxt.starts_at - timedelta(minutes=30)) == {}
     assert len(read_outbox(settings)) == len(mails)
