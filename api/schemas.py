@@ -170,3 +170,32 @@ class ErrorSchema(Out):
 
 class StatusSchema(Out):
     status = fields.String(metadata={"example": "ok"})
+
+
+class BacklogSchema(Out):
+    jobs = fields.Integer(metadata={"description": "Jobs committed but not yet in Redis."})
+    oldest_seconds = fields.Integer(
+        allow_none=True, metadata={"description": "Age of the oldest waiting job; null: none."}
+    )
+
+
+class ReadinessSchema(Out):
+    status = fields.String(metadata={"example": "ok"})
+    database = fields.String(metadata={"example": "ok"})
+    redis = fields.String(
+        metadata={
+            "description": "`ok`, `down` (reported, not a failure: the relay catches up) or "
+            "`not configured` (jobs run inline).",
+            "example": "ok",
+        }
+    )
+    relay_backlog = fields.Nested(BacklogSchema)
+    workers = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        allow_none=True,
+        metadata={
+            "description": "Workers seen per queue (null when Redis is down or not configured).",
+            "example": {"default": 1, "mail": 1, "digests": 2},
+        },
+    )

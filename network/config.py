@@ -18,6 +18,29 @@ def _database_url(raw: str) -> str:
     return raw
 
 
+def _seconds(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number of seconds, at least 1 (got {raw!r})")
+    return int(raw)
+
+
+def _delays(raw: str | None) -> tuple[int, ...] | None:
+    """`JOB_RETRY_DELAYS`: comma-separated seconds (`10,60,300`); `none` for no retries."""
+    if not raw:
+        return None
+    if raw.strip().lower() == "none":
+        return ()
+    parts = [p.strip() for p in raw.split(",")]
+    if not all(p.isdigit() for p in parts) or len(parts) > 10:
+        raise ValueError(
+            f"JOB_RETRY_DELAYS must be up to 10 comma-separated whole seconds (got {raw!r})"
+        )
+    return tuple(int(p) for p in parts)
+
+
 @dataclass(frozen=True)
 class Settings:
     instance_path: Path
@@ -35,6 +58,11 @@ class Settings:
     trusted_proxies: int = 0
     # Read results each API process remembers while the content version stands (0: none).
     read_cache_size: int = 1024
+    # How long one digest job may run; a claim older than this is taken over by the next run.
+    digest_job_timeout: int = 300
+    # Waits (seconds) between retries of a job that failed for a temporary reason; None: each
+    # queue's own (`dispatch.queues.SPECS`).
+    job_retry_delays: tuple[int, ...] | None = None
     # Without SIGNING_KEY_FILE a key is generated into instance/ on first use; an operator's
     # file must exist (`commons keys rotate` creates it).
     generate_signing_key: bool = True
@@ -96,4 +124,6 @@ class Settings:
             generate_signing_key=not env.get("SIGNING_KEY_FILE"),
             trusted_proxies=int(env.get("TRUSTED_PROXIES") or 0),
             read_cache_size=int(env.get("READ_CACHE_SIZE") or 1024),
+            digest_job_timeout=_seconds(env, "DIGEST_JOB_TIMEOUT", 300),
+            job_retry_delays=_delays(env.get("JOB_RETRY_DELAYS")),
         )

@@ -191,6 +191,7 @@ def make_session_factory(engine: Engine) -> sessionmaker:
 def load_models() -> None:
     """Import every model module so the metadata is complete (migrations, schema checks)."""
     from network import content as _content  # noqa: F401
+    from network import outbox as _outbox  # noqa: F401
     from network.activity import models as _activity  # noqa: F401
     from network.audit import models as _audit  # noqa: F401
     from network.digests import models as _digests  # noqa: F401

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from network import outbox
 from network.content import (
     ReadCache,
     has_written,
@@ -45,10 +46,6 @@ class Origin:
     ip: str | None = None
 
 
-def _discard(_job: Job) -> None:
-    return None
-
-
 class UnitOfWork:
     """`with UnitOfWork(factory) as uow: ...; uow.commit()` — anything not committed rolls back.
 
@@ -59,7 +56,7 @@ class UnitOfWork:
     def __init__(
         self,
         session_factory: sessionmaker,
-        dispatch: Dispatcher = _discard,
+        dispatch: Dispatcher | None = None,
         origin: Origin | None = None,
         read_cache: ReadCache | None = None,
         *,
@@ -72,7 +69,7 @@ class UnitOfWork:
         self._dispatch = dispatch
         self.origin = origin or Origin()
         self._session: Session | None = None
-        self._jobs: list[Job] = []
+        self._jobs: list[tuple[Job, outbox.OutboxJob]] = []
         self._read_cache = read_cache
         self._content_version: int | None = None
 
@@ -105,18 +102,51 @@ class UnitOfWork:
         return read_version(self.session)
 
     def enqueue_after_commit(self, job: Job) -> None:
-        self._jobs.append(job)
+        """Record the job in this transaction (`network.outbox`); once it commits, hand it to
+        the queue. A job that cannot be handed over waits in the outbox for the relay."""
+        row = outbox.record(
+            self.session,
+            func=job.func,
+            args=job.args,
+            kwargs=job.kwargs,
+            queue=job.queue,
+            job_id=job.job_id,
+        )
+        self._jobs.append((job, row))
 
     def commit(self) -> None:
         if self._session is not None:
             self._session.commit()
         jobs, self._jobs = self._jobs, []
-        for job in jobs:
+        if self._dispatch is None:  # no queue at hand: the relay hands the jobs over
+            return
+        handed: list[int] = []
+        for n, (job, row) in enumerate(jobs):
             try:
-                self._dispatch(job)
-            except Exception:
-                # The change is committed and must stand; the failure is logged for operators.
-                log.exception("could not enqueue %s after commit", job.func)
+                self._dispatch(Job(job.func, job.args, job.kwargs, job.queue, row.job_id))
+            except Exception as exc:
+                # The change is committed and must stand; the relay hands this job and the
+                # rest over later (Redis refused one: trying the others would only wait more).
+                log.warning("%d jobs left to the relay (%s): %s", len(jobs) - n, job.func, exc)
+                break
+            handed.append(row.id)
+        if handed:
+            self._forget(handed)
+
+    def _forget(self, ids: list[int]) -> None:
+        """Delete the outbox rows of jobs now in the queue, in a transaction of their own."""
+        bind = getattr(self._session_factory, "kw", {}).get("bind")
+        try:
+            if isinstance(bind, Engine):
+                session = self._session_factory(bind=writer_bind(bind))
+            else:
+                session = self._session_factory()
+            with session:
+                outbox.done(session, ids)
+                session.commit()
+        except Exception as exc:
+            # Harmless: the relay finds them and asks the queue before enqueuing again.
+            log.warning("outbox rows %s not cleared: %s", ids, exc)
 
     def rollback(self) -> None:
         self._jobs.clear()

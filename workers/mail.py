@@ -10,13 +10,22 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from network.config import Settings
 
 
 class MailURLError(ValueError):
     """MAIL_URL is not smtp:// or smtps://."""
+
+
+class TemporaryFailure(Exception):
+    """The mail server could not take the message now (4xx, no connection): try again later."""
+
+
+class PermanentFailure(Exception):
+    """The mail server refused the message for good (5xx, a bad address, TLS refused or not
+    offered when required): retrying the same message will not help."""
 
 
 # Headers folded only past RFC 5322's hard limit: a List-Unsubscribe URL must stay one
@@ -82,10 +91,34 @@ def notification_id(settings: Settings, person_id: int, key: str) -> str:
 
 
 def send(settings: Settings, message: EmailMessage) -> str:
-    """Hand the message over; returns where it went (a file path or the SMTP host)."""
+    """Hand the message over; returns where it went (a file path or the SMTP host). Raises
+    `TemporaryFailure` or `PermanentFailure` when SMTP does not take it."""
     if settings.mail_url is None:
         return str(_write_to_outbox(settings.outbox_path, message))
-    return _send_smtp(settings.mail_url, message)
+    try:
+        return _send_smtp(settings.mail_url, message)
+    except (MailURLError, PermanentFailure):
+        raise
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        later = codes and all(400 <= c < 500 for c in codes)
+        kind = TemporaryFailure if later else PermanentFailure
+        raise kind(f"recipient refused: {_describe(exc.recipients)}") from exc
+    except smtplib.SMTPResponseException as exc:
+        kind = TemporaryFailure if 400 <= exc.smtp_code < 500 else PermanentFailure
+        raise kind(f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise PermanentFailure(f"the mail server's certificate is not trusted: {exc}") from exc
+    except (smtplib.SMTPException, OSError) as exc:  # disconnected, refused, timed out
+        raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+
+
+def _describe(recipients: dict) -> str:
+    return "; ".join(f"{who}: {code} {_text(text)}" for who, (code, text) in recipients.items())
 
 
 def _write_to_outbox(outbox: Path, message: EmailMessage) -> Path:
@@ -98,10 +131,19 @@ def _write_to_outbox(outbox: Path, message: EmailMessage) -> Path:
     return path
 
 
+STARTTLS_MODES = ("opportunistic", "required", "off")
+
+
 def _send_smtp(url: str, message: EmailMessage) -> str:
+    """`smtps://` speaks TLS from the start; `smtp://` upgrades with STARTTLS when the server
+    offers it, and `smtp://...?starttls=required` refuses to send in the clear. Certificates are
+    checked against the system's trust store (`SSL_CERT_FILE` names another)."""
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise MailURLError("MAIL_URL must look like smtp://host:25 or smtps://user:pass@host:465")
+    starttls = parse_qs(parts.query).get("starttls", ["opportunistic"])[-1]
+    if starttls not in STARTTLS_MODES:
+        raise MailURLError(f"MAIL_URL's starttls must be one of {', '.join(STARTTLS_MODES)}")
     context = ssl.create_default_context()
     if parts.scheme == "smtps":
         client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -110,11 +152,15 @@ def _send_smtp(url: str, message: EmailMessage) -> str:
     else:
         client = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=30)
     with client:
-        if parts.scheme == "smtp":
+        if parts.scheme == "smtp" and starttls != "off":
             client.ehlo()
             if client.has_extn("starttls"):
                 client.starttls(context=context)
                 client.ehlo()
+            elif starttls == "required":
+                raise PermanentFailure(
+                    f"{parts.hostname} does not offer STARTTLS and MAIL_URL requires it"
+                )
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
         client.send_message(message)

@@ -5,7 +5,7 @@ person and key before sending; one failure is recorded and the rest go on."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dispatch import runtime
 from network.db import utcnow
@@ -29,7 +29,7 @@ def send_action_assigned(action_id: int, owner_id: int) -> str:
             api_url=settings.api_url,
             secret=settings.secret(),
         )
-        return _deliver(uow, prepared)
+        return _deliver(uow, prepared, raise_temporary=True)
 
 
 def send_agendas(now: datetime | None = None) -> dict[str, int]:
@@ -56,13 +56,23 @@ def send_agendas(now: datetime | None = None) -> dict[str, int]:
     return outcomes
 
 
-def _deliver(uow: UnitOfWork, prepared: notifications.Prepared | None) -> str:
+def mail_timeout(settings) -> int:
+    from dispatch.queues import spec
+
+    return spec(settings, "mail").timeout
+
+
+def _deliver(
+    uow: UnitOfWork, prepared: notifications.Prepared | None, *, raise_temporary: bool = False
+) -> str:
     """Claim, commit, send, record: "sent", "skipped" (not to go, or already claimed) or
-    "failed"."""
+    "failed". A failed one is taken over by the next try: the job's retry (`raise_temporary`:
+    a temporary failure raises for RQ to retry) or the next scheduled run (agendas)."""
     if prepared is None:
         return "skipped"
     settings = runtime.current().settings
-    row = notifications.claim(uow, prepared.person.id, prepared.key)
+    stale_before = utcnow() - timedelta(seconds=mail_timeout(settings))
+    row = notifications.claim(uow, prepared.person.id, prepared.key, stale_before=stale_before)
     if row is None:
         return "skipped"
     message_id = mail.notification_id(settings, prepared.person.id, prepared.key)
@@ -81,7 +91,11 @@ def _deliver(uow: UnitOfWork, prepared: notifications.Prepared | None) -> str:
         mail.send(settings, message)
     except Exception as exc:  # one bad address never stops the others
         log.warning("notification %s not sent: %s", prepared.key, exc)
-        _finish(row_id, DigestStatus.failed, error=str(exc)[:500])
+        temporary = isinstance(exc, mail.TemporaryFailure)
+        error = f"temporary: {exc}" if temporary else str(exc)
+        _finish(row_id, DigestStatus.failed, error=error[:500])
+        if temporary and raise_temporary:
+            raise
         return "failed"
     _finish(row_id, DigestStatus.sent, message_id=message_id)
     return "sent"

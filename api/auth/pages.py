@@ -184,9 +184,26 @@ def authorize():
     return server.create_authorization_response(grant_user=person, grant=grant)
 
 
+def _nul_in_request() -> Response | None:
+    """An OAuth request with NUL in a parameter: refused as RFC 6749 says, before any of it
+    reaches the database (which stores no NUL in text)."""
+    pairs = [*request.form.items(multi=True), *request.args.items(multi=True)]
+    if not any("\x00" in key or "\x00" in value for key, value in pairs):
+        return None
+    response = make_response(
+        {"error": "invalid_request", "error_description": "Parameters must not contain NUL."},
+        400,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @blp.post("/oauth/token")
 @public
 def token():
+    refused = _nul_in_request()
+    if refused is not None:
+        return refused
     response = commons().authorization_server.create_token_response()
     # Commit even when refused: a reused refresh token revokes its family, and that must stick.
     uow().commit()
@@ -196,7 +213,9 @@ def token():
 @blp.post("/oauth/revoke")
 @public
 def revoke():
-    return commons().authorization_server.create_endpoint_response("revocation")
+    return _nul_in_request() or commons().authorization_server.create_endpoint_response(
+        "revocation"
+    )
 
 
 @blp.route("/oauth/userinfo", methods=["GET", "POST"])

@@ -124,6 +124,8 @@ class Digest(Base):
     items: Mapped[int] = mapped_column(Integer, default=0)
     message_id: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Claims so far: a claim older than the job timeout, or a failed send, is taken over.
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(500))
 
@@ -144,5 +146,7 @@ class Notification(Base):
     )
     message_id: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Claims so far: a claim older than the job timeout, or a failed send, is taken over.
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(500))

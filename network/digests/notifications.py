@@ -13,7 +13,7 @@ from sqlalchemy import select
 from network import access
 from network.access import workstreams as workstream_rules
 from network.db import insert_or_get, utcnow
-from network.digests import tokens
+from network.digests import claims, tokens
 from network.digests.models import (
     DigestStatus,
     Follow,
@@ -154,15 +154,25 @@ def _when(at: datetime) -> str:
     return f"{london_day(at)} {london_time(at)}"
 
 
-def claim(uow: UnitOfWork, person_id: int, key: str) -> Notification | None:
-    """Claim a notification before sending it; None when it already was."""
+def claim(
+    uow: UnitOfWork, person_id: int, key: str, *, stale_before: datetime
+) -> Notification | None:
+    """Claim a notification before sending it; None when it is someone else's (see
+    `runs.claim`: a failed send or a stale claim is taken over)."""
     row, created = insert_or_get(
         uow.session,
         Notification(
-            person_id=person_id, key=key, status=DigestStatus.claimed, claimed_at=utcnow()
+            person_id=person_id,
+            key=key,
+            status=DigestStatus.claimed,
+            claimed_at=utcnow(),
+            attempts=1,
         ),
         lambda: uow.session.scalar(
             select(Notification).where(Notification.person_id == person_id, Notification.key == key)
         ),
     )
-    return row if created else None
+    if created:
+        return row
+    taken = claims.take_over(uow.session, Notification, row, stale_before=stale_before)
+    return row if taken else None

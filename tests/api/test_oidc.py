@@ -635,3 +635,12 @@ def test_the_demo_password_is_printed_by_make_run_and_documented():
     readme = (ROOT / "README.md").read_text()
     signing_in = readme[readme.index("## Signing in") :]
     assert seed.DEMO_PASSWORD in signing_in[: signing_in.index("\n## ", 5)]
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke"])
+def test_a_nul_in_an_oauth_parameter_is_an_invalid_request(client, path):
+    # Found by schemathesis: a client_id with NUL reached PostgreSQL (which refuses it) and
+    # came back as an undocumented 422.
+    response = client.post(path, data={"token": "x", "client_id": "a\x00b", "grant_type": "x"})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"

@@ -25,8 +25,19 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 SCHEMA_FILE = Path(__file__).with_name("compose-spec.json")
 
-SERVICES = ("postgres", "redis", "migrate", "api", "mailpit")
-LONG_RUNNING = ("postgres", "redis", "api", "mailpit")
+SERVICES = (
+    "postgres",
+    "redis",
+    "migrate",
+    "api",
+    "worker",
+    "digest-worker",
+    "scheduler",
+    "mailpit",
+)
+LONG_RUNNING = ("postgres", "redis", "api", "worker", "digest-worker", "scheduler", "mailpit")
+# Workers by workload: between them, every named queue is worked.
+WORKERS = ("worker", "digest-worker")
 # The app's configuration as the README (and DESIGN.md, "Parts and how they start") documents it.
 DOCUMENTED_APP_VARIABLES = (
     "DATABASE_URL",
@@ -308,3 +319,52 @@ def test_image_runs_as_a_non_root_user():
     assert users, "the final stage has no USER"
     user = users[-1].split(":")[0]
     assert user not in ("root", "0")
+
+
+# --- workers by workload and the scheduler ----------------------------------------------------
+
+
+def _queues_of(name: str) -> list[str]:
+    args = argv(service(name).get("command"))
+    assert args[:2] == ["commons", "worker"], f"{name} does not run `commons worker`"
+    return [args[i + 1] for i, a in enumerate(args) if a == "--queue"]
+
+
+def test_the_workers_between_them_work_every_named_queue_each_once():
+    from dispatch.queues import QUEUES
+
+    worked = [q for name in WORKERS for q in _queues_of(name)]
+    assert sorted(worked) == sorted(QUEUES), worked
+
+
+@pytest.mark.parametrize("name", (*WORKERS, "scheduler"))
+def test_workers_and_the_scheduler_scale_and_start_after_the_migration(name):
+    svc = service(name)
+    # `--scale` refuses a fixed container name or a published port.
+    assert "container_name" not in svc and not svc.get("ports")
+    conditions = {k: (v or {}).get("condition") for k, v in svc["depends_on"].items()}
+    assert conditions == {
+        "postgres": "service_healthy",
+        "redis": "service_healthy",
+        "migrate": "service_completed_successfully",
+    }
+    assert environment(svc) == environment(service("api"))
+
+
+def test_the_scheduler_runs_rq_cron_through_commons():
+    assert argv(service("scheduler").get("command")) == ["commons", "scheduler"]
+
+
+@pytest.mark.parametrize("name", (*WORKERS, "scheduler"))
+def test_worker_and_scheduler_health_checks_are_real_commands(name):
+    from click.testing import CliRunner
+
+    from workers.cli import jobs
+
+    test = argv(service(name)["healthcheck"]["test"])
+    assert test[:4] == ["CMD", "commons", "jobs", "alive"], test
+    what = test[4]
+    assert what == ("scheduler" if name == "scheduler" else "worker")
+    # The command exists and takes that argument (it fails here: no REDIS_URL, no worker).
+    result = CliRunner().invoke(jobs, ["alive", "--help"])
+    assert result.exit_code == 0 and what in result.output

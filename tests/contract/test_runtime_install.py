@@ -260,7 +260,8 @@ def check_gunicorn_ready(installed: Install, log: Path) -> None:
             try:
                 with urllib.request.urlopen(url, timeout=5) as response:
                     assert response.status == 200
-                    assert json.loads(response.read()) == {"status": "ok"}
+                    body = json.loads(response.read())
+                    assert (body["status"], body["database"]) == ("ok", "ok")
                     return
             except urllib.error.HTTPError as exc:
                 last = f"{exc.code} {exc.read()[:500]!r}"

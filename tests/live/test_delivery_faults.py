@@ -1,0 +1,67 @@
+"""Delivery under faults, with real processes: `commons worker` killed with SIGKILL mid-batch,
+two `commons scheduler`s at once, and a Redis server of the rig's own stopped while the API
+(gunicorn) takes writes. A local SMTP server receives and parses every message.
+
+PostgreSQL only (the workers, the scheduler and the API are separate processes on one database);
+CI runs a few trials, `benchmarks/delivery_faults.py` runs many and prints the figures."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+
+import pytest
+
+pytestmark = [pytest.mark.xdist_group("delivery-faults")]
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    raw = os.environ.get("TEST_DATABASE_URL")
+    if not raw:
+        pytest.skip("real processes on PostgreSQL: set TEST_DATABASE_URL")
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is needed to run a Redis of the test's own")
+    pytest.importorskip("aiosmtpd")
+    from network.config import _database_url
+    from tests.live import delivery
+
+    with delivery.rig(_database_url(raw), tmp_path_factory.mktemp("delivery"), readers=12) as r:
+        yield r
+
+
+def _check(rig, result, what: str) -> None:
+    from tests.live.delivery import tally
+
+    assert result.exact, f"{what}: {result}\n{rig.logs()}"
+    assert result.people == result.expected
+    # Nothing for the poster (their own news) nor for who lost access to the board.
+    assert tally([m for m in rig.sink.snapshot() if m.to in rig.not_readers], set()).received == 0
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_worker_killed_mid_batch_still_leaves_everyone_exactly_one_digest(rig, seed):
+    from tests.live.delivery import kill_trial
+
+    result = kill_trial(rig, random.Random(seed))
+    _check(rig, result, "kill -9")
+    statuses = rig.digest_statuses()
+    assert statuses.get("claimed", 0) == 0 and statuses.get("failed", 0) == 0, statuses
+
+
+def test_two_schedulers_send_each_digest_once(rig):
+    from tests.live.delivery import two_schedulers_trial
+
+    _check(rig, two_schedulers_trial(rig, seconds=5), "two schedulers")
+
+
+def test_redis_stopped_during_writes_loses_no_mail(rig):
+    from tests.live.delivery import redis_down_trial, start_api
+
+    api = start_api(rig)
+    rig.scheduler(every=3600)  # its relay hands the outbox to Redis every 0.5 s
+    rig.worker("mail", "default", burst=False)
+    for trial in range(2):
+        result = redis_down_trial(rig, api, trial)
+        assert result.exact and result.people == result.expected, f"{result}\n{rig.logs()}"
