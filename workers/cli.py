@@ -75,7 +75,7 @@ def worker(queues: tuple[str, ...], burst: bool, maintenance_interval: int) -> N
         except RedisConnectionError as exc:
             if burst:
                 raise click.ClickException(f"Redis went away: {exc}") from None
-        if burst or rq_worker._stop_requested:
+        if burst or rq_worker._shutdown_requested_date is not None:  # SIGTERM or SIGINT
             return
         # RQ's worker quits when Redis goes away mid-job. The job it was running is taken up
         # again by RQ's abandoned-job handling (a digest also by its stale claim): wait for

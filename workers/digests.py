@@ -81,7 +81,7 @@ def fan_out(
                 uow.commit()
             asked += [(p, schedule.period) for p in people]
             if people:
-                echo(f"  {len(asked)} digests asked for")
+                echo(f"  {len(asked)} asked for so far")
             if len(people) < BATCH:
                 break
             after = people[-1]

@@ -218,6 +218,7 @@ class Rig:
     admin_email: str = ""
     practice_id: int = 0
     procs: list[subprocess.Popen] = field(default_factory=list)
+    log_paths: dict[int, Path] = field(default_factory=dict)
     # The API's port, known up front: tokens name the API's URL as their issuer.
     api_port: int = field(default_factory=free_port)
 
@@ -257,7 +258,8 @@ class Rig:
         return done.stdout
 
     def spawn(self, name: str, *args: str, **env: str) -> subprocess.Popen:
-        log = open(self.base / f"{name}-{len(self.procs)}.log", "wb")  # noqa: SIM115
+        path = self.base / f"{name}-{len(self.procs)}.log"
+        log = open(path, "wb")  # noqa: SIM115
         proc = subprocess.Popen(  # noqa: S603
             [*args],
             cwd=ROOT,
@@ -267,7 +269,11 @@ class Rig:
             start_new_session=True,
         )
         self.procs.append(proc)
+        self.log_paths[proc.pid] = path
         return proc
+
+    def log_of(self, proc: subprocess.Popen) -> str:
+        return self.log_paths[proc.pid].read_text(errors="replace")
 
     def worker(self, *queues: str, burst: bool = True) -> subprocess.Popen:
         args = [str(BIN / "commons"), "worker"]

@@ -65,3 +65,22 @@ def test_redis_stopped_during_writes_loses_no_mail(rig):
     for trial in range(2):
         result = redis_down_trial(rig, api, trial)
         assert result.exact and result.people == result.expected, f"{result}\n{rig.logs()}"
+
+
+def test_a_worker_and_a_scheduler_stop_on_sigterm(rig):
+    """What `docker compose stop` sends: both end within seconds, neither starts again."""
+    import signal
+
+    from tests.live.delivery import wait_for
+
+    worker = rig.worker("digests", burst=False)
+    scheduler = rig.scheduler(every=3600)
+    # Both up: the worker listening, the scheduler registered in Redis.
+    assert wait_for(
+        lambda: "Listening on" in rig.log_of(worker) and "birth" in rig.log_of(scheduler), 60, 0.2
+    ), rig.logs()
+    for proc in (worker, scheduler):
+        assert proc.poll() is None, rig.logs()
+        proc.send_signal(signal.SIGTERM)
+    for proc in (worker, scheduler):
+        assert proc.wait(timeout=30) == 0, rig.logs()
