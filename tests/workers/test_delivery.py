@@ -479,3 +479,117 @@ def test_someone_who_joined_after_the_send_time_waits_for_the_next_unless_everyo
         if (s.frequency, s.timezone, s.stored) == (Frequency.daily, "Europe/London", True)
     ]
     assert _due(uow, tomorrow, {newcomer.id}) == [newcomer.id]
+
+
+def test_commons_jobs_failed_lists_a_failed_digest_and_retry_sends_it(
+    news, session_factory, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from workers.cli import jobs
+
+    settings, reader = news
+    real = mail.send
+    monkeypatch.setattr(mail, "send", _refusing(mail.PermanentFailure("550 no such user")))
+    assert digests.send_digest(reader.id, now=utcnow()) == "failed"
+    [row] = _fresh(session_factory, reader.id)
+    job_id = digests.job_id(reader.id, row.period)
+
+    listed = CliRunner().invoke(jobs, ["failed"])
+    assert listed.exit_code == 0, listed.output
+    assert f"digest {job_id} to {reader.email}, 1 attempts: 550 no such user" in listed.output
+
+    unknown = CliRunner().invoke(jobs, ["retry", "digest-0-2026-W01"])
+    assert unknown.exit_code != 0 and "no failed job digest-0-2026-W01" in unknown.output
+
+    monkeypatch.setattr(mail, "send", real)  # the address is fixed
+    retried = CliRunner().invoke(jobs, ["retry", job_id])  # no REDIS_URL: it runs here
+    assert retried.exit_code == 0, retried.output
+    assert "1 retried" in retried.output
+    [eml] = read_outbox(settings)
+    assert eml["To"] == reader.email
+    [again] = _fresh(session_factory, reader.id)
+    assert (again.status, again.attempts) == (DigestStatus.sent, 2)
+    assert "0 failed" in CliRunner().invoke(jobs, ["failed"]).output
+
+
+@pytest.fixture
+def tls(tmp_path, monkeypatch):
+    """A self-signed certificate for 127.0.0.1, trusted through SSL_CERT_FILE (as an operator
+    would name a private CA), and a server-side TLS context holding it."""
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    import ipaddress
+
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(utcnow() - timedelta(minutes=5))
+        .not_valid_after(utcnow() + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_path))
+    return context
+
+
+def _tls_server(handler, **options):
+    controller_module = pytest.importorskip("aiosmtpd.controller")
+    port = _free_port()
+    controller = controller_module.Controller(handler, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    return port, controller
+
+
+def test_starttls_required_sends_over_tls_when_the_server_offers_it(settings, tls):
+    handler = Handler("250 OK")
+    # The server refuses mail in the clear: only a client that upgraded gets through.
+    port, controller = _tls_server(handler, tls_context=tls, require_starttls=True)
+    try:
+        smtp = replace(settings, mail_url=f"smtp://127.0.0.1:{port}?starttls=required")
+        assert mail.send(smtp, _message(smtp)) == "127.0.0.1"
+        [received] = handler.received
+        assert b"Subject: Hello" in received
+    finally:
+        controller.stop()
+
+
+def test_smtps_speaks_tls_from_the_start_and_checks_the_certificate(settings, tls, monkeypatch):
+    handler = Handler("250 OK")
+    port, controller = _tls_server(handler, server_hostname="127.0.0.1", ssl_context=tls)
+    try:
+        smtp = replace(settings, mail_url=f"smtps://127.0.0.1:{port}")
+        assert mail.send(smtp, _message(smtp)) == "127.0.0.1"
+        assert len(handler.received) == 1
+        # A certificate nobody trusts: refused for good, nothing sent.
+        monkeypatch.delenv("SSL_CERT_FILE")
+        with pytest.raises(mail.PermanentFailure, match="certificate"):
+            mail.send(smtp, _message(smtp))
+        assert len(handler.received) == 1
+    finally:
+        controller.stop()
