@@ -38,7 +38,7 @@ def id_parameter_schema(_converter) -> dict:
     return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
-def _has_nul(value) -> bool:
+def has_nul(value) -> bool:
     """Whether any text in a parsed body (keys included) holds NUL. Walked with a stack of its
     own: however deep the value, no recursion."""
     stack = [value]
@@ -87,13 +87,13 @@ class BodyRequiredParser(FlaskParser):
         if data is core.missing:
             # A PATCH with `{}` changes nothing; a PATCH with no body at all is a mistake.
             raise ma.ValidationError({"json": ["A JSON body (application/json) is required."]})
-        if _has_nul(data):
+        if has_nul(data):
             raise ma.ValidationError({"json": ["Text must not contain NUL characters."]})
         return data
 
     def load_querystring(self, req, schema):
         data = super().load_querystring(req, schema)
-        if _has_nul(list(req.args.items(multi=True))):
+        if has_nul(list(req.args.items(multi=True))):
             raise ma.ValidationError({"query": ["Text must not contain NUL characters."]})
         return data
 

@@ -257,28 +257,20 @@ def failed(days: int) -> None:
                 shown += 1
     since = utcnow() - timedelta(days=days)
     with rt.session_factory() as session:
-        rows = session.execute(
-            select(Digest, Person.email)
-            .join(Person, Person.id == Digest.person_id)
-            .where(Digest.status == DigestStatus.failed, Digest.claimed_at >= since)
-            .order_by(Digest.claimed_at)
-        ).all()
-        for digest, email in rows:
-            click.echo(
-                f"digest {_digest_job_id(digest)} to {email}, {digest.attempts} attempts: "
-                f"{digest.error}"
-            )
-        notes = session.execute(
-            select(Notification, Person.email)
-            .join(Person, Person.id == Notification.person_id)
-            .where(Notification.status == DigestStatus.failed, Notification.claimed_at >= since)
-            .order_by(Notification.claimed_at)
-        ).all()
-        for note, email in notes:
-            click.echo(
-                f"notification {note.key} to {email}, {note.attempts} attempts: {note.error}"
-            )
-    shown += len(rows) + len(notes)
+        for model in (Digest, Notification):
+            for row, email in session.execute(
+                select(model, Person.email)
+                .join(Person, Person.id == model.person_id)
+                .where(model.status == DigestStatus.failed, model.claimed_at >= since)
+                .order_by(model.claimed_at)
+            ):
+                what = (
+                    f"digest {_digest_job_id(row)}"
+                    if isinstance(row, Digest)
+                    else f"notification {row.key}"
+                )
+                click.echo(f"{what} to {email}, {row.attempts} attempts: {row.error}")
+                shown += 1
     click.echo(f"{shown} failed")
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from dispatch import runtime
 from network.db import utcnow
-from network.digests import notifications
+from network.digests import notifications, runs
 from network.digests.models import DigestStatus, Notification
 from network.uow import UnitOfWork
 from workers import mail
@@ -92,8 +92,7 @@ def _deliver(
     except Exception as exc:  # one bad address never stops the others
         log.warning("notification %s not sent: %s", prepared.key, exc)
         temporary = isinstance(exc, mail.TemporaryFailure)
-        error = f"temporary: {exc}" if temporary else str(exc)
-        _finish(row_id, DigestStatus.failed, error=error[:500])
+        _finish(row_id, DigestStatus.failed, error=f"temporary: {exc}" if temporary else str(exc))
         if temporary and raise_temporary:
             raise
         return "failed"
@@ -103,9 +102,5 @@ def _deliver(
 
 def _finish(row_id: int, status: DigestStatus, **details: str) -> None:
     with runtime.unit_of_work() as uow:
-        row = uow.session.get_one(Notification, row_id)
-        row.status = status
-        row.message_id = details.get("message_id")
-        row.error = details.get("error")
-        row.sent_at = utcnow() if status is DigestStatus.sent else None
+        runs.finish(uow.session.get_one(Notification, row_id), status, **details)
         uow.commit()

@@ -16,6 +16,7 @@ from flask_limiter.util import get_remote_address
 from api.auth import server as oauth
 from api.auth.keys import ALGORITHM
 from api.auth.protect import public
+from api.blueprint import has_nul
 from api.context import commons, uow
 from network.config import Settings
 from network.errors import Invalid, NotFound
@@ -187,8 +188,7 @@ def authorize():
 def _nul_in_request() -> Response | None:
     """An OAuth request with NUL in a parameter: refused as RFC 6749 says, before any of it
     reaches the database (which stores no NUL in text)."""
-    pairs = [*request.form.items(multi=True), *request.args.items(multi=True)]
-    if not any("\x00" in key or "\x00" in value for key, value in pairs):
+    if not has_nul([*request.form.items(multi=True), *request.args.items(multi=True)]):
         return None
     response = make_response(
         {"error": "invalid_request", "error_description": "Parameters must not contain NUL."},

@@ -11,7 +11,13 @@ from sqlalchemy import or_, select
 from network.db import insert_or_get, utcnow
 from network.digests import claims, periods, tokens
 from network.digests.build import Built, build
-from network.digests.models import Digest, DigestPreference, DigestStatus, Frequency
+from network.digests.models import (
+    Digest,
+    DigestPreference,
+    DigestStatus,
+    Frequency,
+    Notification,
+)
 from network.digests.services import Preference, preference_from, preference_of
 from network.people.models import Person
 from network.render import render
@@ -221,8 +227,13 @@ def claim(uow: UnitOfWork, built: Built, *, stale_before: datetime) -> Digest | 
 
 
 def finish(
-    row: Digest, status: DigestStatus, *, message_id: str | None = None, error: str | None = None
+    row: Digest | Notification,
+    status: DigestStatus,
+    *,
+    message_id: str | None = None,
+    error: str | None = None,
 ) -> None:
+    """Record how a claimed digest or notification ended."""
     row.status = status
     row.message_id = message_id
     row.error = error[:500] if error else None

@@ -2,7 +2,6 @@
 fails and is retried, whose digest is due on which schedule, and how SMTP answers are sorted
 into temporary and permanent failures."""
 
-import socket
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -23,6 +22,7 @@ from network.digests.models import (
 )
 from network.uow import UnitOfWork
 from tests import factories
+from tests.live.delivery import free_port
 from tests.workers.conftest import read_outbox
 from workers import digests, mail
 
@@ -392,12 +392,6 @@ class Handler:
         return "250 Message accepted for delivery"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server():
     """`smtp_server(rcpt_reply)` -> (port, handler): an SMTP server offering no STARTTLS."""
@@ -406,7 +400,7 @@ def smtp_server():
 
     def start(rcpt_reply: str = "250 OK"):
         handler = Handler(rcpt_reply)
-        port = _free_port()
+        port = free_port()
         controller = controller_module.Controller(handler, hostname="127.0.0.1", port=port)
         controller.start()
         started.append(controller)
@@ -454,7 +448,7 @@ def test_a_refused_recipient_is_sorted_by_its_code(settings, smtp_server, reply,
 
 
 def test_a_refused_connection_is_a_temporary_failure(settings):
-    smtp = replace(settings, mail_url=f"smtp://127.0.0.1:{_free_port()}")
+    smtp = replace(settings, mail_url=f"smtp://127.0.0.1:{free_port()}")
     with pytest.raises(mail.TemporaryFailure, match="ConnectionRefused"):
         mail.send(smtp, _message(smtp))
 
@@ -560,7 +554,7 @@ def tls(tmp_path, monkeypatch):
 
 def _tls_server(handler, **options):
     controller_module = pytest.importorskip("aiosmtpd.controller")
-    port = _free_port()
+    port = free_port()
     controller = controller_module.Controller(handler, hostname="127.0.0.1", port=port, **options)
     controller.start()
     return port, controller
