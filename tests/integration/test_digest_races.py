@@ -41,3 +41,113 @@ def test_builds_at_once_give_a_new_person_one_token_that_works(committed_databas
     with UnitOfWork(factory) as uow:
         assert tokens.preference_of_token(uow, SECRET, made[0]) is not None
     engine.dispose()
+
+
+def _news_for_a_reader(factory) -> int:
+    """A reader of a PCN board on which a colleague of another practice posted: news."""
+    with UnitOfWork(factory) as setup:
+        s = setup.session
+        fed = factories.organisation(s, "federation")
+        pcn = factories.organisation(s, "pcn", fed)
+        one = factories.organisation(s, "practice", pcn)
+        two = factories.organisation(s, "practice", pcn)
+        reader = factories.person(s, member_of=one)
+        poster = factories.person(s, member_of=two)
+        factories.problem(s, poster, pcn, title="Phones at 8am", body="Every day.")
+        setup.commit()
+        return reader.id
+
+
+def test_the_same_digest_job_run_at_once_sends_one_email(committed_database_url, tmp_path):
+    """Duplicate jobs (two schedulers, a retry beside a re-run) for one person and period,
+    started together on separate connections: one claims and sends, the others skip."""
+    from dataclasses import replace
+
+    from dispatch import runtime
+    from network.config import Settings
+    from network.db import utcnow
+    from network.digests.models import Digest
+    from workers import digests
+
+    engine = make_engine(committed_database_url)
+    factory = make_session_factory(engine)
+    reader_id = _news_for_a_reader(factory)
+    settings = replace(
+        Settings.from_env({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": committed_database_url}),
+        secret_key=SECRET,
+    )
+    saved = runtime._current
+    runtime.configure(settings, factory)
+    try:
+        n = 4
+        barrier = threading.Barrier(n)
+        outcomes: list = [None] * n
+
+        def send(i: int) -> None:
+            barrier.wait(5)
+            outcomes[i] = digests.send_digest(reader_id, now=utcnow())
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        runtime._current = saved
+    assert sorted(outcomes) == ["sent"] + ["skipped"] * (n - 1), outcomes
+    assert len(list(settings.outbox_path.glob("*.eml"))) == 1
+    with UnitOfWork(factory) as uow:
+        [row] = uow.session.query(Digest).filter_by(person_id=reader_id).all()
+        assert (str(row.status), row.attempts) == ("sent", 1)
+    engine.dispose()
+
+
+def test_a_stale_claim_taken_over_at_once_is_taken_once(committed_database_url):
+    """Several runs find the same dead worker's claim at the same moment: the conditional
+    UPDATE lets exactly one of them hold it."""
+    from datetime import timedelta
+
+    from network.db import utcnow
+    from network.digests import claims
+    from network.digests.models import Digest, DigestStatus
+
+    engine = make_engine(committed_database_url)
+    factory = make_session_factory(engine)
+    reader_id = _news_for_a_reader(factory)
+    long_ago = utcnow() - timedelta(hours=1)
+    with UnitOfWork(factory) as setup:
+        row = Digest(
+            person_id=reader_id,
+            period="2026-W50",
+            status=DigestStatus.claimed,
+            window_start=long_ago,
+            window_end=long_ago,
+            items=0,
+            claimed_at=long_ago,
+            attempts=1,
+        )
+        setup.session.add(row)
+        setup.commit()
+        row_id = row.id
+    n = 6
+    barrier = threading.Barrier(n)
+    taken: list = [None] * n
+
+    def take(i: int) -> None:
+        with UnitOfWork(factory) as uow:
+            mine = uow.session.get(Digest, row_id)  # every run read it stale
+            barrier.wait(5)
+            taken[i] = claims.take_over(
+                uow.session, Digest, mine, stale_before=utcnow() - timedelta(minutes=5)
+            )
+            uow.commit()
+
+    threads = [threading.Thread(target=take, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert taken.count(True) == 1 and taken.count(False) == n - 1, taken
+    with UnitOfWork(factory) as uow:
+        assert uow.session.get(Digest, row_id).attempts == 2
+    engine.dispose()
