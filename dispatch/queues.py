@@ -12,6 +12,7 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.job import Job as RQJob
 
+from dispatch.runner import describe
 from network.config import Settings
 from network.uow import Dispatcher, Job
 
@@ -93,15 +94,18 @@ def make_dispatcher(
     settings: Settings, conn: Redis | None = None, *, is_async: bool | None = None
 ) -> Dispatcher:
     """Enqueue on the named queues under the job's id, unless a job of that id is already
-    waiting there; inline (synchronous) when there is no `REDIS_URL`."""
+    waiting there (in the queue, or scheduled for a retry); inline (synchronous) when there is no
+    `REDIS_URL`. Every job runs through `dispatch.runner.run`, which claims its outbox row."""
     conn = conn or connection(settings, timeout=5.0)
     queues = {name: queue(settings, name, conn, is_async=is_async) for name in QUEUES}
     specs = {name: spec(settings, name) for name in QUEUES}
 
-    def waiting(q: Queue, job_id: str) -> bool:
-        """Whether the job is in the queue, or in its retry schedule, under this id. Its status
-        alone is not enough: a worker killed between taking a job and starting it leaves the
-        status `queued` with the job in neither place."""
+    def held(q: Queue, job_id: str) -> bool:
+        """Whether the job waits in the queue under this id: in its list, or in its retry
+        schedule. Its status alone is not enough: a worker killed between taking a job and
+        starting it leaves the status `queued` with the job in neither place. A job `started`
+        counts as not held: its worker may have died (RQ gives such a job back only minutes
+        later), and a copy of a job that is still running does nothing (`dispatch.runner`)."""
         status = conn.hget(RQJob.key_for(job_id), "status")
         if status == b"queued":
             return conn.lpos(q.key, job_id) is not None
@@ -109,18 +113,19 @@ def make_dispatcher(
             return conn.zscore(q.scheduled_job_registry.key, job_id) is not None
         return False
 
-    def dispatch(job: Job) -> None:
+    def dispatch(job: Job) -> bool:
         q = queues[job.queue]
-        if job.job_id and q.is_async and waiting(q, job.job_id):
-            return
+        if job.job_id and q.is_async and held(q, job.job_id):
+            return False
         delays = specs[job.queue].retry_delays
         q.enqueue(
-            job.func,
-            args=job.args,
-            kwargs=job.kwargs,
+            "dispatch.runner.run",
+            args=(job.func, list(job.args), dict(job.kwargs)),
             job_id=job.job_id,
+            description=describe(job.func, job.args, job.kwargs),
             failure_ttl=specs[job.queue].failure_ttl,
             retry=Retry(max=len(delays), interval=list(delays)) if delays else None,
         )
+        return True
 
     return dispatch

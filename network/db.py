@@ -166,6 +166,15 @@ def writer_bind(engine: Engine) -> Engine:
     return writer
 
 
+def writer_session(session_factory: sessionmaker) -> Session:
+    """A session of `session_factory` for a transaction that writes (`writer_bind`); a factory
+    bound to one connection (the tests') is used as it is."""
+    bind = getattr(session_factory, "kw", {}).get("bind")
+    if isinstance(bind, Engine):
+        return session_factory(bind=writer_bind(bind))
+    return session_factory()
+
+
 def insert_or_get(session: Session, row: T, find: Callable[[], T | None]) -> tuple[T, bool]:
     """Insert `row`, or return the row that a simultaneous request inserted with the same
     unique key first: (row, created). Looking first and inserting after is not enough — two

@@ -17,7 +17,7 @@ from network.content import (
     read_version,
     read_version_outside_transaction,
 )
-from network.db import writer_bind
+from network.db import writer_session
 
 log = logging.getLogger("commons.uow")
 
@@ -35,7 +35,8 @@ class Job:
     job_id: str | None = None
 
 
-Dispatcher = Callable[[Job], None]
+# Hands a job to the queue: False when the queue already holds it (waiting, or running).
+Dispatcher = Callable[[Job], bool | None]
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,8 @@ class UnitOfWork:
     @property
     def session(self) -> Session:
         if self._session is None:
-            bind = getattr(self._session_factory, "kw", {}).get("bind")
-            if self.writes and isinstance(bind, Engine):
-                self._session = self._session_factory(bind=writer_bind(bind))
+            if self.writes:
+                self._session = writer_session(self._session_factory)
             else:
                 self._session = self._session_factory()
         return self._session
@@ -131,22 +131,18 @@ class UnitOfWork:
                 break
             handed.append(row.id)
         if handed:
-            self._forget(handed)
+            self._mark_dispatched(handed)
 
-    def _forget(self, ids: list[int]) -> None:
-        """Delete the outbox rows of jobs now in the queue, in a transaction of their own."""
-        bind = getattr(self._session_factory, "kw", {}).get("bind")
+    def _mark_dispatched(self, ids: list[int]) -> None:
+        """Mark the outbox rows of jobs now in the queue, in a transaction of their own (each
+        job deletes its row when done: `network.outbox`)."""
         try:
-            if isinstance(bind, Engine):
-                session = self._session_factory(bind=writer_bind(bind))
-            else:
-                session = self._session_factory()
-            with session:
-                outbox.done(session, ids)
+            with writer_session(self._session_factory) as session:
+                outbox.dispatched(session, ids)
                 session.commit()
         except Exception as exc:
             # Harmless: the relay finds them and asks the queue before enqueuing again.
-            log.warning("outbox rows %s not cleared: %s", ids, exc)
+            log.warning("outbox rows %s not marked as handed over: %s", ids, exc)
 
     def rollback(self) -> None:
         self._jobs.clear()

@@ -210,6 +210,7 @@ def status() -> None:
     click.echo(
         f"outbox: {backlog.jobs} jobs waiting for Redis"
         + (f" (oldest {age} s)" if age is not None else "")
+        + f", {backlog.handed} in the queue or running, {backlog.failed} failed"
     )
     conn = _redis()
     workers = Worker.all(connection=conn)
@@ -253,7 +254,9 @@ def failed(days: int) -> None:
                 if job is None:
                     continue
                 reason = (job.exc_info or "").strip().splitlines()[-1:] or ["?"]
-                click.echo(f"job {job_id} [{name}] {job.func_name} at {job.ended_at}: {reason[0]}")
+                click.echo(
+                    f"job {job_id} [{name}] {job.description} at {job.ended_at}: {reason[0]}"
+                )
                 shown += 1
     since = utcnow() - timedelta(days=days)
     with rt.session_factory() as session:

@@ -12,6 +12,8 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from rq import get_current_job
+
 from network.config import Settings
 
 
@@ -39,7 +41,7 @@ def new_message(settings: Settings, *, to: str, subject: str, text: str) -> Emai
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain="commons")
+    message["Message-ID"] = job_message_id(settings) or make_msgid(domain="commons")
     # Plain ASCII stays readable (and its links clickable) in the raw .eml; anything else is
     # quoted-printable.
     message.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
@@ -83,6 +85,13 @@ def _host(url: str) -> str:
 def digest_id(settings: Settings, person_id: int, period: str) -> str:
     """The Message-ID of one person's digest of one period."""
     return f"<digest.{person_id}.{period}@{_host(settings.api_url)}>"
+
+
+def job_message_id(settings: Settings) -> str | None:
+    """The Message-ID of the mail the running job sends (its job id): a job run again after
+    SMTP took its mail, but before it could say so, repeats the same Message-ID."""
+    job = get_current_job()
+    return f"<{job.id}@{_host(settings.api_url)}>" if job is not None else None
 
 
 def notification_id(settings: Settings, person_id: int, key: str) -> str:

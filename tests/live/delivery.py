@@ -28,6 +28,7 @@ from pathlib import Path
 import requests
 from sqlalchemy import delete, select
 
+from dispatch.runner import CLAIM_MARGIN
 from network.db import make_engine, make_session_factory, utcnow
 from network.digests.models import Digest, DigestPreference, DigestStatus, Frequency
 from network.people.models import Membership, Person, Role
@@ -395,7 +396,9 @@ def kill_trial(rig: Rig, rng: random.Random) -> Tally:
     wait_for(lambda: rig.sink.count() >= kill_after or victim.poll() is not None, 60)
     time.sleep(rng.random() * 0.08)  # anywhere in the next send: claim, SMTP, mark
     stop(victim, signal.SIGKILL)
-    time.sleep(CLAIM_TIMEOUT + 0.5)
+    # Stale once past the job's timeout (the digest's claim) and the runner's margin (the
+    # outbox row's claim: `dispatch.runner`).
+    time.sleep(CLAIM_TIMEOUT + CLAIM_MARGIN.total_seconds() + 0.5)
     rig.commons("digests", "run", "--now")
     rescuer = rig.worker("digests")
     rescuer.wait(timeout=180)
@@ -507,7 +510,10 @@ def redis_down_trial(rig: Rig, api: ApiServer, trial: int, invites: int = 12) ->
                 timeout=30,
             )
             statuses.append(r.status_code)
-    wait_for(lambda: len({m.to for m in rig.sink.snapshot()} & set(emails)) == invites, 90, 0.2)
+    # A job a worker had taken when Redis stopped is handed over again by the relay once it
+    # looks again (`outbox.RECHECK`, 60 s) and any claim of the dead run has lapsed (the mail
+    # queue's 60 s timeout): allow for both.
+    wait_for(lambda: len({m.to for m in rig.sink.snapshot()} & set(emails)) == invites, 240, 0.2)
     time.sleep(1.0)  # anything more would be a duplicate
     result = tally([m for m in rig.sink.snapshot() if m.to in set(emails)], set(emails))
     result.unexpected += sum(1 for s in statuses if s != 201)
