@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,20 +35,29 @@ def seed_demo() -> None:
 @seed.command("bench")
 @click.option(
     "--scale",
-    type=click.Choice(["S", "M", "L", "T"], case_sensitive=False),
+    type=click.Choice(list(bench.SCALES), case_sensitive=False),
     default="S",
     show_default=True,
-    help="S: 60 practices, 10,000 problems; M: 3x S; L: 300 practices, 100,000 problems. "
-    "T is a tiny one for tests.",
+    help="S: 60 practices, 10,000 problems; M: 3x S; L: 300 practices, 100,000 problems; "
+    "N: every active GP practice in England (6,830, from the NHS epraccur file) in 42 "
+    "federations, 170,000 people, 400,000 problems. T and NT are tiny ones for tests.",
+)
+@click.option(
+    "--epraccur",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="N's practices from this epraccur file (plain or .gz) instead of the one shipped.",
 )
 @with_appcontext
-def seed_bench(scale: str) -> None:
+def seed_bench(scale: str, epraccur: Path | None) -> None:
     """A large, realistic network for benchmarks (bulk inserts; progress on standard error)."""
     scale = scale.upper()
     try:
         with unit_of_work() as uow:
             summary = bench.seed_bench(
-                uow, scale, progress=lambda message: click.echo(message, err=True)
+                uow,
+                scale,
+                progress=lambda message: click.echo(message, err=True),
+                epraccur=epraccur,
             )
             uow.commit()
     except DomainError as exc:

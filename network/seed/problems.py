@@ -152,7 +152,7 @@ def posts(
     span: timedelta,
 ) -> Posts:
     """`problems` problems posted over `span` before `end` by people of their practice, on its
-    board, its PCN's or the federation's, and `comments` comments shared out among them."""
+    board, its PCN's or its federation's, and `comments` comments shared out among them."""
     problem_rows: list[Row] = []
     tag_rows: list[Row] = []
     signal_rows: list[Row] = []
@@ -170,8 +170,9 @@ def posts(
             board = orgs.pcn_of[author_practice]
             eligible = orgs.practices_of[board]
         else:
-            board, eligible = orgs.federation_id, orgs.practice_ids
-        alpha = 0.9 if board == orgs.federation_id else 1.3
+            board = orgs.federation_of[orgs.pcn_of[author_practice]]
+            eligible = orgs.practices_in[board]
+        alpha = 0.9 if board in orgs.practices_in else 1.3
         affected_n = min(len(eligible), int(rng.paretovariate(alpha)))
         others = [p for p in eligible if p != author_practice]
         affected = [author_practice, *rng.sample(others, affected_n - 1)]

@@ -2,35 +2,50 @@
 and writes text as the services do, and the hot list answers for the practice member the command
 prints."""
 
+import random
 import re
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from api.cli import main
 from network.access import Anonymity
-from network.activity.descriptions import facts
+from network.activity.descriptions import describe, facts
 from network.activity.models import Activity
+from network.library.models import TAKEN_UP, Adoption, LibraryEntry, LibraryVersion
+from network.measures.models import Measure, MeasurePoint
 from network.organisations.models import Organisation
+from network.organisations.ods.names import display_name
+from network.organisations.ods.parsing import PracticeStatus, read_practices
 from network.people.models import Membership, Person
 from network.problems.models import AffectedPractice, Comment, Problem, ProblemTag
 from network.problems.services import tags_of
 from network.safety import excerpt, render_markdown
+from network.seed import bench, practices
 from network.seed.bulk import BulkWriter
+from network.workstreams import meetings
+from network.workstreams.models import Action, Meeting, Workstream
+
+SAMPLE = Path(__file__).parents[1] / "data" / "ods" / "epraccur-sample.csv"
+SCALE_ARGS = {"T": ["--scale", "T"], "NT": ["--scale", "NT", "--epraccur", str(SAMPLE)]}
 
 
-def _seed(app) -> str:
-    result = app.test_cli_runner().invoke(main, args=["seed", "bench", "--scale", "T"])
+def _seed(app, scale: str = "T") -> str:
+    result = app.test_cli_runner().invoke(main, args=["seed", "bench", *SCALE_ARGS[scale]])
     assert result.exit_code == 0, result.output
     found = re.search(r"practice member for benchmarks: (\S+)", result.output)
     assert found, result.output
     return found.group(1)
 
 
-def test_counts_agree_with_rows(app, session):
-    _seed(app)
+@pytest.mark.parametrize("scale", ["T", "NT"])
+def test_counts_agree_with_rows(app, session, scale):
+    _seed(app, scale)
     problems = session.scalars(select(Problem)).all()
-    assert len(problems) == 200
+    assert len(problems) == {"T": 200, "NT": 300}[scale]
     affected = dict(
         session.execute(
             select(AffectedPractice.problem_id, func.count()).group_by(AffectedPractice.problem_id)
@@ -39,7 +54,7 @@ def test_counts_agree_with_rows(app, session):
     comments = dict(
         session.execute(select(Comment.problem_id, func.count()).group_by(Comment.problem_id)).all()
     )
-    assert sum(comments.values()) == 1_000
+    assert sum(comments.values()) == {"T": 1_000, "NT": 1_500}[scale]
     memberships = set(session.execute(select(Membership.person_id, Membership.organisation_id)))
     signals = session.execute(
         select(AffectedPractice.problem_id, AffectedPractice.practice_id)
@@ -54,7 +69,7 @@ def test_counts_agree_with_rows(app, session):
         assert p.comment_count == comments.get(p.id, 0)
         assert (p.author_id, p.author_practice_id) in memberships
         assert ((p.id, p.author_practice_id) in signalled) is not hidden
-        # The board is the author's practice, its PCN or the federation.
+        # The board is the author's practice, its PCN or its federation.
         chain = [p.author_practice_id, parents[p.author_practice_id]]
         chain.append(parents[chain[-1]])
         assert p.board_id in chain
@@ -80,6 +95,63 @@ def test_hot_list_answers_for_the_printed_member(app, client, session):
     counts = [item["affected_count"] for item in items]
     assert counts == sorted(counts, reverse=True)
     assert response.get_json()["next_cursor"]
+
+
+def test_the_national_tree_is_the_files_active_practices_in_pcns_under_federations(app, session):
+    _seed(app, "NT")
+    records = read_practices(SAMPLE)
+    active = {r.code: r for r in records if r.is_gp_practice and r.status == PracticeStatus.active}
+    practices = session.scalars(select(Organisation).where(Organisation.kind == "practice")).all()
+    assert {p.ods_code for p in practices} == set(active)  # every active GP practice, no other
+    for p in practices:
+        record = active[p.ods_code]
+        assert (p.name, p.source_name) == (display_name(record.name), record.name.strip())
+        assert p.postcode == record.postcode
+    federations = session.scalars(
+        select(Organisation).where(Organisation.kind == "federation")
+    ).all()
+    assert sorted(f.name for f in federations) == ["Bench Federation NT", "Bench Federation NT-02"]
+    pcns = session.scalars(select(Organisation).where(Organisation.kind == "pcn")).all()
+    sizes = Counter(p.parent_id for p in practices)
+    assert all(sizes[pcn.id] >= 2 for pcn in pcns)  # a PCN of neighbouring practices
+    assert {pcn.parent_id for pcn in pcns} == {f.id for f in federations}
+    # Each federation and each PCN has an administrator; 6 people a practice.
+    admins = set(
+        session.scalars(select(Membership.organisation_id).where(Membership.role == "admin"))
+    )
+    assert {f.id for f in federations} | {p.id for p in pcns} <= admins
+    assert session.scalar(select(func.count(Person.id))) == 6 * len(practices)
+    # A federation board's problems come from its own practices.
+    federation_of = {pcn.id: pcn.parent_id for pcn in pcns}
+    for problem in session.scalars(
+        select(Problem).where(Problem.board_id.in_([f.id for f in federations]))
+    ):
+        practice = session.get_one(Organisation, problem.author_practice_id)
+        assert federation_of[practice.parent_id] == problem.board_id
+
+
+def test_the_shipped_national_file_gives_englands_shape():
+    records = bench._epraccur(bench.EPRACCUR)
+    orgs = practices.national(
+        random.Random(1),
+        records,
+        federation="F",
+        federations=42,
+        first_id=1,
+        founded=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    assert len(orgs.practice_ids) == 6_830
+    assert len(orgs.federation_ids) == 42
+    assert 1_100 <= len(orgs.pcn_ids) <= 1_400  # England has about 1,250 PCNs
+    per_federation = [len(members) for members in orgs.practices_in.values()]
+    assert min(per_federation) >= 80 and max(per_federation) <= 300
+    assert len({row["ods_code"] for row in orgs.rows if row["ods_code"]}) == 6_830
+
+
+def test_seeding_the_national_tree_twice_refuses(app, session):
+    _seed(app, "NT")
+    again = app.test_cli_runner().invoke(main, args=["seed", "bench", *SCALE_ARGS["NT"]])
+    assert again.exit_code != 0 and "already exists" in again.output
 
 
 def test_a_second_run_refuses_with_one_line(app, session):
@@ -113,3 +185,47 @@ def test_the_bulk_writer_refuses_rows_it_would_write_wrongly(session):
         bulk.write(ProblemTag, [{"problem_id": 1, "colour": "red"}])
     with pytest.raises(ValueError, match="other columns than the first"):
         bulk.write(ProblemTag, [{"problem_id": 1, "tag": "it"}, {"problem_id": 2}])
+
+
+def test_the_national_shape_has_joint_work_the_api_serves(app, client, session):
+    """Workstreams with practices, actions, huddles on their rule and measures; a library
+    whose counts agree with its rows; activity every description reads. The pages issue 22
+    times answer for a PCN director over HTTP."""
+    _seed(app, "NT")
+    workstreams = session.scalars(select(Workstream)).all()
+    assert workstreams
+    for ws in workstreams:
+        assert meetings.parse_rule(ws.meeting_rule) == ws.meeting_rule
+    for meeting in session.scalars(select(Meeting)):
+        ws = session.get_one(Workstream, meeting.workstream_id)
+        assert meetings.is_occurrence(ws, meeting.starts_at)
+    assert session.scalar(select(func.count(Action.id))) > len(workstreams)
+    assert session.scalar(select(func.count()).select_from(MeasurePoint)) > 0
+    for entry in session.scalars(select(LibraryEntry)):
+        statuses = session.scalars(select(Adoption.status).where(Adoption.entry_id == entry.id))
+        assert entry.adopted_count == sum(s in TAKEN_UP for s in statuses)
+        numbers = session.scalars(
+            select(LibraryVersion.number).where(LibraryVersion.entry_id == entry.id)
+        ).all()
+        assert sorted(numbers) == list(range(1, entry.latest_version + 1))
+    for verb, data in session.execute(select(Activity.verb, Activity.data)):
+        assert facts(verb, **data) == data  # the facts the verb asks for, and no more
+        assert describe(verb, data, excerpts=True)
+
+    ws = next(w for w in workstreams if w.status == "active")
+    measure = session.scalars(select(Measure).where(Measure.workstream_id == ws.id)).first()
+    director = session.scalar(
+        select(Person.email)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.organisation_id == ws.organisation_id, Membership.role == "admin")
+    )
+    token = app.test_cli_runner().invoke(main, args=["token", director, "--minutes", "60"])
+    headers = {"Authorization": f"Bearer {token.output.strip()}"}
+    base = f"/api/v1/workstreams/{ws.id}"
+    pages = [base, f"{base}/actions", f"{base}/agenda", "/api/v1/library?q=huddle"]
+    if measure is not None:
+        pages.append(f"{base}/measures/{measure.id}/spc")
+    for page in pages:
+        response = client.get(page, headers=headers)
+        assert response.status_code == 200, (page, response.get_json())
+    assert client.get("/api/v1/library?q=huddle", headers=headers).get_json()["items"]

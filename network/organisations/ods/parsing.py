@@ -70,6 +70,8 @@ class PracticeRecord:
     close_date: date | None
     status: PracticeStatus
     prescribing_setting: int
+    region: str = ""  # National Grouping (an NHS England region)
+    commissioner: str = ""  # the commissioner (a sub-ICB location)
 
     @property
     def is_gp_practice(self) -> bool:
@@ -122,19 +124,24 @@ def read_text(path: Path | str) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise OdsFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return decode_text(data, path.name)
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """The text of a CSV file's bytes: UTF-8 (with or without a byte order mark) or
+    Windows-1252; an Excel workbook or binary data is refused, naming the file."""
     if data.startswith(_XLSX_SIGNATURE):
         raise OdsFileError(
-            f"{path.name}: is not a CSV file (it looks like an Excel workbook; "
-            "export the sheet as CSV)"
+            f"{name}: is not a CSV file (it looks like an Excel workbook; export the sheet as CSV)"
         )
     if b"\x00" in data:
-        raise OdsFileError(f"{path.name}: is not a CSV file (it holds binary data)")
+        raise OdsFileError(f"{name}: is not a CSV file (it holds binary data)")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise OdsFileError(f"{path.name}: is not a CSV file (it is not UTF-8 or Windows-1252 text)")
+    raise OdsFileError(f"{name}: is not a CSV file (it is not UTF-8 or Windows-1252 text)")
 
 
 def read_practices(path: Path | str, progress: Progress = _silent) -> list[PracticeRecord]:
@@ -274,6 +281,8 @@ def _practice(row: list[str], source: str, line: int) -> PracticeRecord:
         close_date=_date(row[11], "close date", source, line),
         status=status,
         prescribing_setting=int(setting),
+        region=row[2].strip(),
+        commissioner=row[14].strip(),
     )
 
 
