@@ -57,7 +57,7 @@ class Settings:
     # How many reverse proxies in front set X-Forwarded-For/-Proto (0: none, trust no header).
     trusted_proxies: int = 0
     # Read results each API process remembers while the content version stands (0: none).
-    read_cache_size: int = 1024
+    read_cache_size: int = 4096
     # How long one digest job may run; a claim older than this is taken over by the next run.
     digest_job_timeout: int = 300
     # Waits (seconds) between retries of a job that failed for a temporary reason; None: each
@@ -123,7 +123,7 @@ class Settings:
             oidc_issuers=env.get("OIDC_ISSUERS") or None,
             generate_signing_key=not env.get("SIGNING_KEY_FILE"),
             trusted_proxies=int(env.get("TRUSTED_PROXIES") or 0),
-            read_cache_size=int(env.get("READ_CACHE_SIZE") or 1024),
+            read_cache_size=int(env.get("READ_CACHE_SIZE") or 4096),
             digest_job_timeout=_seconds(env, "DIGEST_JOB_TIMEOUT", 300),
             job_retry_delays=_delays(env.get("JOB_RETRY_DELAYS")),
         )

@@ -1,35 +1,55 @@
-"""The content version, and read results remembered for as long as it stands.
+"""Content versions by scope, and read results remembered for as long as theirs stand.
 
-`content_version` holds one number. The database itself raises it, in the same transaction as
-any change to a table that what people read is made of (problems, their tags, organisations,
-people and memberships): triggers of migration 0008, so no code path can forget to. On
-PostgreSQL the raise runs at commit (deferred constraint triggers) and once per transaction; the
-row lock it takes is held only while the transaction commits, so writers queue for it briefly,
-one commit at a time. On SQLite, which has one writer at a time anyway, it runs with each change.
+Why a remembered result is never stale
+--------------------------------------
+`content_scope` holds one number per scope. The database itself raises a scope's number, in the
+same transaction as any change to a table that what people read is made of: triggers of
+migration 0021, so no code path can forget to. The scopes are as narrow as what reads depend on:
 
-Because the raise commits with the change, a number read before a read query proves the query's
-result still current for as long as the number has not moved: every committed change that the
-query could not see has raised it. `ReadCache` keeps such results per process, each under the
-exact key it was computed for (callers put the person and everything the result depends on in
-it) and only for the version it was read at; a new version empties it. It never serves a result
-to a key it was not computed for, so it cannot widen what anyone reads.
+- `f<id>`: federation <id>'s content: problems on the boards of the federation, its PCNs and
+  its practices, their tags and their signals ("we have this too"). A problem moved between
+  federations raises both.
+- `p<id>`: person <id>'s access: their memberships (the boards they read, their roles).
+- `all`: everything else a read shows or is decided by: organisations (names, and the tree that
+  says which federation a board is in) and people (names, whether they are active). These
+  change seldom, and a change to them may show anywhere, so it raises the one scope every
+  remembered read depends on.
+
+A read names its scopes with its key (`UnitOfWork.cached`): the hot list depends on `all` and
+the federations of the boards its reader reads; a principal on `all` and its person's `p`. Its
+result is remembered with the numbers of those scopes read *before* the query ran. Every
+committed change the query could not see has raised one of them (the trigger commits with the
+change), so while they all still stand the result is current; a change in another federation
+raises another number and leaves it alone: a practice in Kent posting no longer empties
+Sussex's results. On PostgreSQL a raise runs at commit (deferred constraint triggers) and once
+per scope per transaction; the row lock it takes is held only while the transaction commits,
+so writers of one federation queue for it briefly and writers of different ones never meet. On
+SQLite, which has one writer at a time anyway, it runs with each change.
+
+A scope's row is created by its first raise; no row reads as 0. Numbers only grow, but a
+restored database may hold lower ones: an entry is served only at exactly the numbers it was
+stored with. `ReadCache` keeps results per process, each under the exact key it was computed
+for (callers put the person and everything the result depends on in it), evicting the least
+recently used past its size. It never serves a result to a key it was not computed for, so it
+cannot widen what anyone reads.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import TypeVar
 
-from sqlalchemy import BigInteger, CheckConstraint, Engine, Integer, event
+from sqlalchemy import BigInteger, Engine, String, bindparam, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from network.db import Base
 
 T = TypeVar("T")
 
-# Tables whose rows what people read is made of; each has the version-raising trigger
-# (migration 0008; a test checks that every table the remembered reads select from is here).
+# Tables whose rows what people read is made of; each has a scope-raising trigger (migration
+# 0021; a test checks that every table the remembered reads select from is here).
 VERSIONED_TABLES = (
     "problem",
     "problem_tag",
@@ -38,28 +58,45 @@ VERSIONED_TABLES = (
     "person",
     "membership",
 )
+EVERYTHING = "all"
+
+Versions = tuple[tuple[str, int], ...]
 
 
-class ContentVersion(Base):
-    __tablename__ = "content_version"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+def federation(federation_id: int) -> str:
+    return f"f{federation_id}"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+def person(person_id: int) -> str:
+    return f"p{person_id}"
+
+
+class ContentScope(Base):
+    __tablename__ = "content_scope"
+
+    scope: Mapped[str] = mapped_column(String(24), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
-_VERSION_SQL = "SELECT version FROM content_version WHERE id = 1"
+_VERSIONS = select(ContentScope.scope, ContentScope.version).where(
+    ContentScope.scope.in_(bindparam("scopes", expanding=True))
+)
 
 
-def read_version(session: Session) -> int:
-    """The version, as the session's transaction sees it."""
+def read_versions(session: Session, scopes: Iterable[str]) -> dict[str, int]:
+    """The scopes' numbers, as the session's transaction sees them (0 for a scope never raised)."""
+    wanted = sorted(set(scopes))
     session.flush()  # Core below: pending changes first (free when there are none)
-    return session.connection().exec_driver_sql(_VERSION_SQL).scalar_one()
+    rows = session.connection().execute(_VERSIONS, {"scopes": wanted}).all()
+    found = {scope: version for scope, version in rows}
+    return {scope: found.get(scope, 0) for scope in wanted}
 
 
-def read_version_outside_transaction(engine: Engine) -> int:
-    """The version, on a pooled connection outside any transaction: a request whose reads are
-    all remembered then opens no transaction at all (no BEGIN, no COMMIT: one round trip)."""
+def read_versions_outside_transaction(engine: Engine, scopes: Iterable[str]) -> dict[str, int]:
+    """The scopes' numbers, on a pooled connection outside any transaction: a request whose
+    reads are all remembered then opens no transaction at all (no BEGIN, no COMMIT: one round
+    trip)."""
+    wanted = sorted(set(scopes))
     pooled = engine.raw_connection()
     try:
         if engine.dialect.name == "postgresql":
@@ -68,41 +105,61 @@ def read_version_outside_transaction(engine: Engine) -> int:
                 raise RuntimeError("a pooled connection just checked out has no driver connection")
             driver.autocommit = True  # a single statement is its own transaction
             try:
-                return driver.execute(_VERSION_SQL).fetchone()[0]
+                rows = driver.execute(
+                    "SELECT scope, version FROM content_scope WHERE scope = ANY(%s)", (wanted,)
+                ).fetchall()
             finally:
                 driver.autocommit = False
-        cursor = pooled.cursor()  # SQLite: the connection begins nothing by itself (db.py)
-        try:
-            return cursor.execute(_VERSION_SQL).fetchone()[0]
-        finally:
-            cursor.close()
+        else:
+            cursor = pooled.cursor()  # SQLite: the connection begins nothing by itself (db.py)
+            try:
+                marks = ", ".join("?" for _ in wanted)
+                rows = cursor.execute(
+                    f"SELECT scope, version FROM content_scope WHERE scope IN ({marks})",  # noqa: S608 - placeholders only
+                    wanted,
+                ).fetchall()
+            finally:
+                cursor.close()
     finally:
         pooled.close()
+    found = dict(rows)
+    return {scope: found.get(scope, 0) for scope in wanted}
 
 
 class ReadCache:
-    """Results of read queries for one content version, at most `size` of them per process."""
+    """Results of read queries, each kept with the numbers of the scopes it depends on, at most
+    `size` of them per process (the least recently used go first)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._version: int | None = None
-        self._entries: dict[Hashable, object] = {}
+        self._entries: OrderedDict[Hashable, tuple[Versions, object]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, version: int, key: Hashable, compute: Callable[[], T]) -> T:
-        """The result for `key` at `version`: remembered, or computed now and remembered."""
+    def get(self, versions: Mapping[str, int], key: Hashable, compute: Callable[[], T]) -> T:
+        """The result for `key` at the scopes' `versions` (read before `compute` would run):
+        remembered at exactly those numbers, or computed now and remembered with them."""
+        stamp = tuple(sorted(versions.items()))
         with self._lock:
-            if version == self._version and key in self._entries:
-                return self._entries[key]  # type: ignore[return-value]
+            found = self._entries.get(key)
+            if found is not None and found[0] == stamp:
+                self._entries.move_to_end(key)
+                return found[1]  # type: ignore[return-value]
         value = compute()
         with self._lock:
-            if version != self._version:
-                # Any other number, higher or lower (a restored database): start again.
-                self._version, self._entries = version, {}
-            if len(self._entries) >= self.size:
-                self._entries.clear()
-            self._entries[key] = value
+            self._entries[key] = (stamp, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
         return value
+
+    def peek(self, key: Hashable) -> object | None:
+        """The value remembered under `key`, whatever its numbers (a hint, never served)."""
+        with self._lock:
+            found = self._entries.get(key)
+        return found[1] if found is not None else None
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 # A unit that has written reads its own changes, which no version number covers yet. It writes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from network import outbox
 from network.content import (
+    EVERYTHING,
     ReadCache,
     has_written,
-    read_version,
-    read_version_outside_transaction,
+    read_versions,
+    read_versions_outside_transaction,
 )
 from network.db import writer_session
 
@@ -72,7 +73,10 @@ class UnitOfWork:
         self._session: Session | None = None
         self._jobs: list[tuple[Job, outbox.OutboxJob]] = []
         self._read_cache = read_cache
-        self._content_version: int | None = None
+        # The content scopes' numbers this unit has read (`network.content`), and those it
+        # expects to need, read with the first.
+        self._versions: dict[str, int] = {}
+        self._expected: set[str] = set()
 
     @property
     def session(self) -> Session:
@@ -83,23 +87,39 @@ class UnitOfWork:
                 self._session = self._session_factory()
         return self._session
 
-    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """`compute()`, or its result remembered under `key` while the content version stands
-        (`network.content`). The key must name everything the result depends on, the reader
-        included. A unit without a read cache, or one that has written, always computes."""
+    def cached(
+        self, key: Hashable, compute: Callable[[], T], scopes: Iterable[str] = (EVERYTHING,)
+    ) -> T:
+        """`compute()`, or its result remembered under `key` while the content `scopes` it
+        depends on stand (`network.content`; `all` is always among them). The key must name
+        everything the result depends on, the reader included. A unit without a read cache, or
+        one that has written, always computes."""
         if self._read_cache is None or (self._session is not None and has_written(self._session)):
             return compute()
-        if self._content_version is None:
-            # Read once, before anything the unit remembers or reuses.
-            self._content_version = self._read_version()
-        return self._read_cache.get(self._content_version, key, compute)
+        wanted = {EVERYTHING, *scopes}
+        missing = wanted - self._versions.keys()
+        if missing:
+            # Read before anything that depends on them is computed or reused.
+            self._versions.update(
+                self._read_versions(missing | (self._expected - self._versions.keys()))
+            )
+        return self._read_cache.get({s: self._versions[s] for s in wanted}, key, compute)
 
-    def _read_version(self) -> int:
+    def peek(self, key: Hashable) -> object | None:
+        """What is remembered under `key`, current or not: a hint, never a result to serve."""
+        return self._read_cache.peek(key) if self._read_cache is not None else None
+
+    def expect_scopes(self, scopes: Iterable[str]) -> None:
+        """Scopes later reads of this unit will likely need: read with the first, so a request
+        whose reads are all remembered reads its numbers in one round trip."""
+        self._expected.update(scopes)
+
+    def _read_versions(self, scopes: set[str]) -> dict[str, int]:
         bind = getattr(self._session_factory, "kw", {}).get("bind")
         if self._session is None and isinstance(bind, Engine):
-            return read_version_outside_transaction(bind)
+            return read_versions_outside_transaction(bind, scopes)
         # A session already open (or bound to one connection, as in tests): read in it.
-        return read_version(self.session)
+        return read_versions(self.session, scopes)
 
     def enqueue_after_commit(self, job: Job) -> None:
         """Record the job in this transaction (`network.outbox`); once it commits, hand it to
@@ -154,7 +174,8 @@ class UnitOfWork:
         if self._session is not None:
             self._session.close()
             self._session = None
-        self._content_version = None
+        self._versions = {}
+        self._expected = set()
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -14,7 +14,8 @@ from api.auth.external import ExternalIssuer, ExternalTokenError, unverified_iss
 from api.auth.tokens import AccessTokenValidator
 from api.blueprint import MAX_ID
 from api.context import commons, uow
-from network.access import principal_of
+from network import content
+from network.access import Principal, principal_of
 from network.people.models import Person
 from network.signin import external
 
@@ -77,8 +78,17 @@ def authenticate() -> None:
     found = None
     if person_id is not None:
         unit = uow()
-        # Remembered while nothing they read changes (memberships and people included).
-        found = unit.cached(("principal", person_id), lambda: principal_of(unit.session, person_id))
+        key = ("principal", person_id)
+        # The federations they read, as last seen, only to read the numbers of their scopes
+        # with the principal's own in one round trip (`network.content`).
+        seen = unit.peek(key)
+        if isinstance(seen, Principal):
+            unit.expect_scopes(content.federation(f) for f in seen.federations)
+        # Remembered while nothing they are changes (people, organisations: `all`) and their
+        # memberships stand (their own scope).
+        found = unit.cached(
+            key, lambda: principal_of(unit.session, person_id), scopes=[content.person(person_id)]
+        )
     if found is None:
         _refuse("The token's subject is not an active person.")
     g.principal = found

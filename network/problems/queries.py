@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from network import access
+from network import access, content
 from network.access import Principal
 from network.access import problems as problem_rules
 from network.errors import Invalid, NotFound
@@ -237,7 +237,11 @@ def get_all(
     # The reader and their boards are in the key: a page is only ever served to whom it was
     # read for (`can_edit` is theirs), and only while nothing it shows has changed.
     reader = (principal.person_id, params["boards"], params["my_practices"])
-    rows = uow.cached(("problems", *reader, sort, board_id, status, tag, q, limit, cursor), run)
+    # The boards are all in the reader's federations: only changes there (or to everything)
+    # make the page stale (`network.content`).
+    scopes = [content.federation(f) for f in sorted(principal.federations)]
+    key = ("problems", *reader, sort, board_id, status, tag, q, limit, cursor)
+    rows = uow.cached(key, run, scopes)
     names = [k.key for k in keys]
     return page_from_rows(rows, limit, lambda row: tuple(getattr(row, n) for n in names))
 

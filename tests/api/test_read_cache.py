@@ -1,5 +1,6 @@
 """The read cache (network/content.py): a person's repeated reads are served from memory only
-while nothing they show has changed, however the change was made, and never to anyone else."""
+while nothing they show has changed, however the change was made, and never to anyone else; a
+change elsewhere (another federation, another person's memberships) leaves them remembered."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def test_a_repeated_read_costs_one_statement_and_answers_the_same(
     with count_statements() as counter:
         again = client.get(LIST, headers=headers).get_json()
     assert again == first
-    assert len(counter.statements) == 1 and "content_version" in counter.statements[0]
+    assert len(counter.statements) == 1 and "content_scope" in counter.statements[0]
 
 
 def test_changes_through_the_api_show_at_once(client, net, auth, post):
@@ -124,19 +125,91 @@ def test_read_cache_size_zero_turns_it_off(settings, session_factory, net, count
     client.get(LIST, headers=headers)
     with count_statements() as counter:
         assert client.get(LIST, headers=headers).status_code == 200
-    assert not any("content_version" in s for s in counter.statements)
+    assert not any("content_scope" in s for s in counter.statements)
     assert len(counter.statements) >= 2  # the principal and the list, read every time
 
 
-def test_the_cache_keeps_one_version_and_a_bounded_number_of_results():
+def test_the_cache_serves_a_result_only_at_the_numbers_it_was_stored_with():
     cache = ReadCache(2)
-    assert cache.get(1, "a", lambda: "a1") == "a1"
-    assert cache.get(1, "a", lambda: "other") == "a1"
-    assert cache.get(2, "a", lambda: "a2") == "a2"  # a new version: computed again
-    assert cache.get(1, "a", lambda: "a1 again") == "a1 again"  # lower too (a restored database)
-    cache.get(1, "b", lambda: "b")
-    cache.get(1, "c", lambda: "c")  # over the size: the others are forgotten
-    assert cache.get(1, "a", lambda: "recomputed") == "recomputed"
+    assert cache.get({"all": 1, "f1": 4}, "a", lambda: "a1") == "a1"
+    assert cache.get({"all": 1, "f1": 4}, "a", lambda: "other") == "a1"
+    assert cache.get({"all": 1, "f1": 5}, "a", lambda: "a2") == "a2"  # its federation moved
+    assert cache.get({"all": 1, "f1": 4}, "a", lambda: "a1 again") == "a1 again"  # lower too
+    assert cache.get({"all": 2, "f1": 4}, "a", lambda: "a3") == "a3"  # everything moved
+
+
+def test_the_cache_forgets_the_least_recently_used_past_its_size():
+    cache = ReadCache(2)
+    at = {"all": 1}
+    cache.get(at, "a", lambda: "a")
+    cache.get(at, "b", lambda: "b")
+    assert cache.get(at, "a", lambda: "recomputed") == "a"  # used: now the most recent
+    cache.get(at, "c", lambda: "c")  # over the size: b, the least recently used, goes
+    assert len(cache) == 2
+    assert cache.get(at, "b", lambda: "b again") == "b again"
+    assert cache.peek("c") == "c" and cache.peek("a") is None
+
+
+def test_a_change_in_another_federation_leaves_a_remembered_page_alone(
+    client, net, auth, post, count_statements
+):
+    post(net.members["practice1"], net.pcn1, title="Letters")
+    reader = auth(net.members["practice2"])
+    first = client.get(LIST, headers=reader).get_json()
+    post(net.members["practice4"], net.pcn3, title="Elsewhere")  # federation B
+    client.put(  # and a signal there too
+        f"/api/v1/problems/{post(net.members['practice4'], net.fed_b)['id']}/affected",
+        json={},
+        headers=auth(net.admins["practice4"]),
+    )
+    with count_statements() as counter:
+        again = client.get(LIST, headers=reader).get_json()
+    assert again == first
+    assert len(counter.statements) == 1, counter.statements  # the numbers alone: remembered
+
+    post(net.members["practice3"], net.fed_a, title="Ours too")  # federation A: the reader's
+    with count_statements() as counter:
+        titles = [i["title"] for i in client.get(LIST, headers=reader).get_json()["items"]]
+    assert "Ours too" in titles and len(counter.statements) > 1
+
+
+def test_another_persons_membership_leaves_a_remembered_principal_alone(
+    client, net, auth, post, session, count_statements
+):
+    post(net.members["practice1"], net.pcn1, title="Letters")
+    reader = auth(net.members["practice2"])
+    client.get(LIST, headers=reader)
+    session.execute(delete(Membership).where(Membership.person_id == net.members["practice3"].id))
+    session.flush()
+    with count_statements() as counter:
+        client.get(LIST, headers=reader)
+    assert len(counter.statements) == 1, counter.statements
+
+
+def test_a_change_to_everything_reaches_every_reader(client, net, auth, post, session):
+    post(net.members["practice4"], net.pcn3, title="Over there")
+    reader = auth(net.members["practice4"])
+    assert client.get(LIST, headers=reader).get_json()["items"][0]["board"]["name"] == "PCN Three"
+    # A person or an organisation may show in any federation: `all` moves for them.
+    session.execute(
+        text("UPDATE organisation SET name = 'PCN Drei' WHERE id = :id"), {"id": net.pcn3.id}
+    )
+    session.flush()
+    assert client.get(LIST, headers=reader).get_json()["items"][0]["board"]["name"] == "PCN Drei"
+
+
+def test_a_problem_moved_to_another_federation_leaves_both_readers_current(
+    client, net, auth, post, session
+):
+    problem = post(net.members["practice1"], net.fed_a, title="Moving")
+    in_a, in_b = auth(net.members["practice1"]), auth(net.members["practice4"])
+    assert _titles(client, in_a) == ["Moving"] and _titles(client, in_b) == []
+    session.execute(
+        text("UPDATE problem SET board_id = :b WHERE id = :id"),
+        {"b": net.fed_b.id, "id": problem["id"]},
+    )
+    session.flush()
+    assert _titles(client, in_a) == [] and _titles(client, in_b) == ["Moving"]
 
 
 def test_every_table_the_remembered_reads_select_from_raises_the_version(connection):
@@ -159,7 +232,7 @@ def test_every_table_the_remembered_reads_select_from_raises_the_version(connect
             connection.execute(
                 text(
                     "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c"
-                    " ON c.oid = t.tgrelid WHERE t.tgname LIKE 'content_version_%'"
+                    " ON c.oid = t.tgrelid WHERE t.tgname LIKE 'content_scope_%'"
                 )
             ).scalars()
         )
@@ -168,7 +241,7 @@ def test_every_table_the_remembered_reads_select_from_raises_the_version(connect
             connection.execute(
                 text(
                     "SELECT DISTINCT tbl_name FROM sqlite_master"
-                    " WHERE type = 'trigger' AND name LIKE 'content_version_%'"
+                    " WHERE type = 'trigger' AND name LIKE 'content_scope_%'"
                 )
             ).scalars()
         )

@@ -111,58 +111,112 @@ def test_0007_fills_in_the_excerpt_of_existing_problems(scratch_database_url):
     assert stored[4] == ""
 
 
-def test_0008_the_database_raises_the_content_version_once_per_committed_change(
-    scratch_database_url,
-):
+def test_0021_the_database_raises_the_scope_of_each_committed_change_once(scratch_database_url):
+    """A federation's problems, tags and signals raise its scope; a person's memberships theirs;
+    organisations and people `all`. PostgreSQL raises each scope once per transaction, at
+    commit; SQLite with each row (one writer at a time anyway)."""
     from sqlalchemy.orm import Session
 
-    from network.content import read_version
+    from network.content import read_versions
     from network.db import make_engine
     from network.migrate import upgrade
+    from network.organisations.models import Organisation
+    from network.people.models import Person
 
     upgrade(scratch_database_url)
     engine = make_engine(scratch_database_url)
+    pg = engine.dialect.name == "postgresql"
 
-    def version() -> int:
+    def versions() -> dict[str, int]:
         with Session(engine) as fresh:
-            return read_version(fresh)
+            return read_versions(
+                fresh, ["all", f"f{fed_a}", f"f{fed_b}", f"p{member}", f"p{other}"]
+            )
+
+    def raised(before: dict[str, int]) -> dict[str, int]:
+        return {k: v - before[k] for k, v in versions().items() if v != before[k]}
 
     try:
-        assert version() == 0
         with Session(engine) as session:
             net = factories.network(session)  # organisations, people, memberships
             session.flush()
-            pcn1, member = net.pcn1.id, net.members["practice1"].id
-            if engine.dialect.name == "postgresql":
-                assert version() == 0  # raised with the commit, not before
+            fed_a, fed_b = net.fed_a.id, net.fed_b.id
+            member, other = net.members["practice1"].id, net.members["practice4"].id
+            colleague = net.members["practice2"].id
+            pcn1, practice2, pcn3 = net.pcn1.id, net.practice2.id, net.pcn3.id
+            if pg:
+                assert versions()["all"] == 1  # the migration's start: raised at commit
             session.commit()
-        # PostgreSQL: once per transaction; SQLite: with each row (one writer at a time anyway).
-        assert version() == 1 if engine.dialect.name == "postgresql" else version() > 1
-        before = version()
+        start = versions()
+        assert start["all"] == 2 if pg else start["all"] > 2
+        assert start[f"p{member}"] >= 1 and start[f"f{fed_a}"] == 0
+
+        before = versions()
+        with Session(engine) as session:
+            org = session.get_one(Organisation, pcn1)
+            problem = factories.problem(session, session.get_one(Person, member), org).id
+            practice = session.get_one(Organisation, practice2)
+            factories.problem(session, session.get_one(Person, colleague), practice)  # same one
+            session.commit()
+        assert raised(before) == ({f"f{fed_a}": 1} if pg else raised(before))
+        assert set(raised(before)) == {f"f{fed_a}"}  # not B, not everything
+
+        before = versions()
+        with Session(engine) as session:
+            session.execute(
+                text(
+                    "INSERT INTO affected_practice (problem_id, practice_id, signalled_by_id,"
+                    " created_at) VALUES (:p, :practice, :by, CURRENT_TIMESTAMP)"
+                ),
+                {"p": problem, "practice": practice2, "by": colleague},
+            )
+            session.execute(
+                text("INSERT INTO problem_tag (problem_id, tag) VALUES (:p, 'it')"), {"p": problem}
+            )
+            session.commit()
+        assert set(raised(before)) == {f"f{fed_a}"}
+
+        before = versions()
+        with Session(engine) as session:  # moved to federation B: both
+            session.execute(
+                text("UPDATE problem SET board_id = :b WHERE id = :p"),
+                {"b": pcn3, "p": problem},
+            )
+            session.commit()
+        assert set(raised(before)) == {f"f{fed_a}", f"f{fed_b}"}
+
+        before = versions()
+        with Session(engine) as session:
+            session.execute(text("DELETE FROM membership WHERE person_id = :id"), {"id": member})
+            session.commit()
+        assert set(raised(before)) == {f"p{member}"}
+
+        before = versions()
         with Session(engine) as session:
             session.execute(text("UPDATE organisation SET name = name || '.'"))  # many rows
             session.execute(text("UPDATE person SET name = name || '.'"))
             session.commit()
-        raised = version() - before
-        assert raised == 1 if engine.dialect.name == "postgresql" else raised > 0
-        before = version()
-        with Session(engine) as session:
-            session.execute(text("UPDATE organisation SET name = 'x' WHERE id = :id"), {"id": pcn1})
-            session.rollback()
-        assert version() == before  # nothing committed, nothing raised
+        assert raised(before) == {"all": 1} if pg else set(raised(before)) == {"all"}
+
+        before = versions()
         with Session(engine) as session:
             session.execute(
-                text("DELETE FROM membership WHERE person_id = :id"),
-                {"id": member},
+                text("UPDATE organisation SET name = 'x' WHERE id = :id"), {"id": fed_a}
             )
+            session.rollback()
+        assert raised(before) == {}  # nothing committed, nothing raised
+
+        before = versions()
+        with Session(engine) as session:  # a problem and its tags and signals, deleted
+            session.execute(text("DELETE FROM problem WHERE id = :p"), {"p": problem})
             session.commit()
-        assert version() > before
-        if engine.dialect.name == "postgresql":
-            before = version()
+        assert set(raised(before)) == {f"f{fed_b}"}
+        if pg:
+            before = versions()
             with Session(engine) as session:
                 session.execute(text("TRUNCATE problem_tag"))
                 session.commit()
-            assert version() == before + 1
+            assert raised(before) == {"all": 1}
     finally:
         engine.dispose()
 
@@ -264,7 +318,7 @@ def test_0009_a_practice_anonymous_authors_practice_stops_being_a_signal(scratch
                     for practice in (2, 3)
                 ],
             )
-        upgrade(scratch_database_url)
+        upgrade(scratch_database_url, revision="0009")
         with engine.connect() as conn:
             signals = set(
                 conn.execute(text("SELECT problem_id, practice_id FROM affected_practice"))
@@ -348,11 +402,11 @@ def test_0011_renders_existing_excerpts_and_bodies_by_the_new_rules(scratch_data
                     {"id": 3, "problem": 2, "body": "plain", "html": "<p>plain</p>\n"},
                 ],
             )
-        upgrade(scratch_database_url)
+        upgrade(scratch_database_url, revision="0011")
         problems, comments, version = stored()
         # Again, from the revision before: nothing left to change, nothing raised.
         command.downgrade(alembic_config(scratch_database_url), "0010")
-        upgrade(scratch_database_url)
+        upgrade(scratch_database_url, revision="0011")
         again = stored()
     finally:
         engine.dispose()
