@@ -13,6 +13,9 @@ that parses what it receives, and `commons` processes:
 - Redis down: gunicorn takes invitations (each one queues a mail job) while the rig's Redis is
   stopped for the middle half of them; `commons scheduler`'s relay and a mail worker run
   throughout. Every request must succeed and every invitation arrive once.
+- Redis lost: gunicorn takes invitations while no mail worker runs, so their jobs wait in
+  Redis; Redis is then restarted without its files (everything queued is gone) and a worker
+  starts. The relay must find the rows whose jobs the queue lost and hand them over again.
 - two schedulers: two `commons scheduler --every 2` beside one digest worker.
 
 Figures per kind: trials, expected, received, duplicates (a second, different Message-ID to one
@@ -41,6 +44,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=20, help="kill -9 trials")
     parser.add_argument("--redis-trials", type=int, default=20, help="Redis-down trials")
     parser.add_argument("--scheduler-trials", type=int, default=3, help="two-scheduler trials")
+    parser.add_argument("--lost-trials", type=int, default=5, help="Redis-lost trials")
     parser.add_argument("--readers", type=int, default=30, help="people due a digest")
     parser.add_argument("--seed", type=int, default=20261207)
     args = parser.parse_args()
@@ -68,9 +72,11 @@ def main() -> int:
             record("kill -9", n, delivery.kill_trial(rig, rng))
         for n in range(1, args.scheduler_trials + 1):
             record("two schedulers", n, delivery.two_schedulers_trial(rig, seconds=5))
-        if args.redis_trials:
+        if args.redis_trials or args.lost_trials:
             api = delivery.start_api(rig)
             rig.scheduler(every=3600)
+            for n in range(1, args.lost_trials + 1):  # each starts (and stops) its own worker
+                record("redis lost", n, delivery.redis_lost_trial(rig, api, n))
             rig.worker("mail", "default", burst=False)
             for n in range(1, args.redis_trials + 1):
                 record("redis down", n, delivery.redis_down_trial(rig, api, n))

@@ -13,6 +13,7 @@ import contextlib
 import email
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -154,6 +155,13 @@ class RedisServer:
         from redis import Redis
 
         return Redis(port=self.port)
+
+    def lose_everything(self) -> None:
+        """Stopped, its files deleted, started empty: as a Redis restarted without its volume."""
+        self.stop()
+        shutil.rmtree(self.dir)
+        self.dir.mkdir(parents=True)
+        self.start()
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -298,6 +306,11 @@ class Rig:
     def close(self) -> None:
         for proc in self.procs:
             stop(proc, signal.SIGKILL)
+
+    def stop_processes(self) -> None:
+        """Every process a trial left running (a worker would take another trial's jobs)."""
+        for proc in self.procs:
+            stop(proc)
 
     # The database.
 
@@ -521,6 +534,40 @@ def redis_down_trial(rig: Rig, api: ApiServer, trial: int, invites: int = 12) ->
     down = seen_down or {}
     if down.get("redis") != "down" or down.get("relay_backlog", {}).get("jobs", 0) < 1:
         result.unexpected += 1
+    return result
+
+
+def redis_lost_trial(rig: Rig, api: ApiServer, trial: int, invites: int = 12) -> Tally:
+    """Invite people while no mail worker runs, so their jobs wait in Redis; then Redis loses
+    everything (restarted without its files) and a worker starts. The relay finds the handed-over
+    rows whose jobs the queue no longer holds (`outbox.RECHECK`) and hands them over again: every
+    invitation arrives, once."""
+    rig.sink.clear()
+    token = rig.commons("token", rig.admin_email).strip()
+    emails = [f"lost{trial}.{i}.{os.urandom(3).hex()}@rig.example.org" for i in range(invites)]
+    statuses: list[int] = []
+    with requests.Session() as http:
+        http.trust_env = False
+        for i, address in enumerate(emails):
+            r = http.post(
+                f"{api.url}/api/v1/organisations/{rig.practice_id}/members",
+                json={"email": address, "name": f"Invitee {i}", "role": "member"},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+            statuses.append(r.status_code)
+    queued = rig.redis.client().llen("rq:queue:mail")
+    rig.redis.lose_everything()
+    worker = rig.worker("mail", "default", burst=False)
+    try:
+        wanted = set(emails)
+        wait_for(lambda: len({m.to for m in rig.sink.snapshot()} & wanted) == invites, 180, 0.2)
+        time.sleep(1.0)  # anything more would be a duplicate
+    finally:
+        stop(worker)
+    result = tally([m for m in rig.sink.snapshot() if m.to in set(emails)], set(emails))
+    result.unexpected += sum(1 for s in statuses if s != 201)
+    result.unexpected += queued != invites  # the jobs were all in Redis when it lost them
     return result
 
 

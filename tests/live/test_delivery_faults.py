@@ -67,6 +67,16 @@ def test_redis_stopped_during_writes_loses_no_mail(rig):
         assert result.exact and result.people == result.expected, f"{result}\n{rig.logs()}"
 
 
+def test_jobs_redis_lost_are_handed_over_again(rig):
+    from tests.live.delivery import redis_lost_trial, start_api
+
+    rig.stop_processes()  # no worker of an earlier test may take these jobs
+    api = start_api(rig)
+    rig.scheduler(every=3600)  # its relay also looks again at rows handed over a minute ago
+    result = redis_lost_trial(rig, api, 0)
+    assert result.exact and result.people == result.expected, f"{result}\n{rig.logs()}"
+
+
 def test_a_worker_and_a_scheduler_stop_on_sigterm(rig):
     """What `docker compose stop` sends: both end within seconds, neither starts again."""
     import signal
