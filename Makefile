@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup
 # Tokens name the API's URL as their issuer, and that follows PORT: show it when not the default.
 TOKEN_ENV := $(if $(filter-out 5000,$(PORT)),PORT=$(PORT) ,)
 
-.PHONY: install run test test-sqlite test-postgres lint format openapi clients clients-lock lock bench clean
+.PHONY: install run test test-sqlite test-postgres lint format openapi clients clients-lock lock bench bench-national clean
 
 install: $(STAMP)
 
@@ -79,6 +79,13 @@ BENCH_ARGS ?=
 bench: install
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/hot_list.py $(BENCH_ARGS)
+
+# Scale N, England (seeds commons_bench_n once, minutes): 1,000 readers of 1,000 practices
+# while 20 writes a second land in other federations and 2 in the readers' own PCNs.
+bench-national: install
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/hot_list.py --scales N \
+		--readers 1000 --write-rates '' --writes-elsewhere 20 --writes-near 2 $(BENCH_ARGS)
 
 # Re-pin every dependency after changing pyproject.toml.
 lock: install

@@ -101,9 +101,10 @@ def ensure_database(admin_url: str, name: str, scale: str, env: dict) -> str:
 
 
 def readers(url: str, scale: str, count: int) -> list[tuple[int, str]]:
-    """(id, email) of the first plain member of each of the federation's first `count`
-    practices: readers with different sets of boards. The first is the member `seed bench`
-    prints, the one the single-reader endpoints read as."""
+    """(id, email) of the first plain member of each of the scale's first `count` practices
+    (for N, practices of the first federations, in id order): readers with different sets of
+    boards. The first is the member `seed bench` prints, the one the single-reader endpoints
+    read as."""
     engine = create_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(
@@ -112,14 +113,40 @@ def readers(url: str, scale: str, count: int) -> list[tuple[int, str]]:
                 "JOIN membership m ON m.person_id = p.id "
                 "JOIN organisation o ON o.id = m.organisation_id "
                 "JOIN organisation pcn ON pcn.id = o.parent_id "
-                "WHERE pcn.parent_id = (SELECT id FROM organisation WHERE kind = 'federation' "
-                "AND name = :n) AND o.kind = 'practice' AND m.role = 'member' "
+                "JOIN organisation f ON f.id = pcn.parent_id "
+                "WHERE (f.name = :n OR f.name LIKE :others) "
+                "AND o.kind = 'practice' AND m.role = 'member' "
                 "ORDER BY o.id, p.id LIMIT :count"
             ),
-            {"n": federation_name(scale), "count": count},
+            {"n": federation_name(scale), "others": f"{federation_name(scale)}-%", "count": count},
         ).all()
     engine.dispose()
     return [(person_id, email) for person_id, email in rows]
+
+
+def outsiders(url: str, scale: str, reader_ids: list[int], count: int) -> list[str]:
+    """Emails of plain members of `count` practices in as many federations none of the readers
+    is in, one each: the writers elsewhere."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "WITH fed AS (SELECT o.id AS practice, pcn.parent_id AS federation "
+                "  FROM organisation o JOIN organisation pcn ON pcn.id = o.parent_id "
+                "  WHERE o.kind = 'practice'), "
+                "mine AS (SELECT DISTINCT fed.federation FROM membership m "
+                "  JOIN fed ON fed.practice = m.organisation_id WHERE m.person_id = ANY(:readers)) "
+                "SELECT DISTINCT ON (fed.federation) p.email FROM person p "
+                "JOIN membership m ON m.person_id = p.id AND m.role = 'member' "
+                "JOIN fed ON fed.practice = m.organisation_id "
+                "JOIN organisation f ON f.id = fed.federation "
+                "WHERE f.name LIKE :prefix AND fed.federation NOT IN (SELECT federation FROM mine) "
+                "ORDER BY fed.federation, p.id LIMIT :count"
+            ),
+            {"readers": reader_ids, "prefix": f"{federation_name(scale)}%", "count": count},
+        ).all()
+    engine.dispose()
+    return [email for (email,) in rows]
 
 
 def _free_port() -> int:
@@ -257,8 +284,9 @@ class Writer(threading.Thread):
             self._write("PUT" if self.signalled else "DELETE", measured=False)
 
 
-def pick_write(base: str, token: str) -> int:
-    """A problem the writer reads on a shared board, posted by another practice."""
+def pick_write(base: str, token: str, board_kind: str | None = None) -> int:
+    """A problem the writer reads on a shared board (of `board_kind`, when given: "pcn" for
+    their own PCN's), posted by another practice."""
     me = orjson.loads(fetch_ok(f"{base}/api/v1/me", token))
     mine = {m["organisation"]["id"] for m in me["memberships"]}
     page = orjson.loads(fetch_ok(f"{base}/api/v1/problems?sort=hot&limit=100", token))
@@ -267,6 +295,7 @@ def pick_write(base: str, token: str) -> int:
             item["practice"]
             and item["practice"]["id"] not in mine
             and item["board"]["id"] not in mine
+            and (board_kind is None or item["board"]["kind"] == board_kind)
         ):
             return item["id"]
     raise SystemExit("no problem of another practice on the writer's hot list")
@@ -286,7 +315,8 @@ class Endpoint:
     url: str
     token: str | None = None
     tokens_file: Path | None = None  # many readers: each request with the next reader's token
-    writes: tuple[str, str, int, float] | None = None  # API base, token, problem, writes/s
+    # Writers beside the readers: (API base, token, problem, writes/s) each.
+    writes: tuple[tuple[str, str, int, float], ...] = ()
 
 
 def wrk(endpoint: Endpoint, args: argparse.Namespace, duration: int, script: Path) -> dict:
@@ -298,8 +328,8 @@ def wrk(endpoint: Endpoint, args: argparse.Namespace, duration: int, script: Pat
     if endpoint.tokens_file:
         cmd += ["--script", str(script)]
         env["BENCH_TOKENS_FILE"] = str(endpoint.tokens_file)
-    writer = Writer(*endpoint.writes) if endpoint.writes else None
-    if writer:
+    writers = [Writer(*w) for w in endpoint.writes]
+    for writer in writers:
         writer.start()
     try:
         out = subprocess.run(
@@ -311,11 +341,14 @@ def wrk(endpoint: Endpoint, args: argparse.Namespace, duration: int, script: Pat
             env=env,
         ).stdout
     finally:
-        if writer:
+        for writer in writers:
             writer.stop.set()
+        for writer in writers:
             writer.join(timeout=30)
-    if writer and writer.failures:
-        raise SystemExit(f"{endpoint.name}: writes failed: {writer.failures[:5]}")
+    failures = [f for writer in writers for f in writer.failures]
+    if failures:
+        raise SystemExit(f"{endpoint.name}: writes failed: {failures[:5]}")
+    latencies = [ms for writer in writers for ms in writer.latencies]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     return {
@@ -324,8 +357,8 @@ def wrk(endpoint: Endpoint, args: argparse.Namespace, duration: int, script: Pat
         "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
         "non2xx": int(bad.group(1)) if bad else 0,
         "socket_errors": errors.group(1) if errors else "",
-        "writes": len(writer.latencies) if writer else 0,
-        "write_p50": statistics.median(writer.latencies) if writer else None,
+        "writes": len(latencies),
+        "write_p50": statistics.median(latencies) if latencies else None,
     }
 
 
@@ -386,10 +419,35 @@ def start_scale(scale: str, admin_url: str, base_env: dict, args, last: bool) ->
                     f"{many} +{rate:g}w/s",
                     f"{api}{path}",
                     tokens_file=tokens_file,
-                    writes=(api, tokens[0], problem, rate),
+                    writes=((api, tokens[0], problem, rate),),
                 )
             )
+        if args.writes_elsewhere or args.writes_near:
+            writes = national_writes(api, url, env, members, tokens, args)
+            label = f"+{args.writes_elsewhere:g}/{args.writes_near:g}w/s"
+            endpoints.append(
+                Endpoint(f"{many} {label}", f"{api}{path}", tokens_file=tokens_file, writes=writes)
+            )
     return endpoints
+
+
+def national_writes(
+    api: str, url: str, env: dict, members: list[tuple[int, str]], tokens: list[str], args
+) -> tuple[tuple[str, str, int, float], ...]:
+    """Writers elsewhere (`--writes-elsewhere` a second over 4 federations no reader is in) and
+    near (`--writes-near` a second over 2 readers' own PCN boards)."""
+    writes: list[tuple[str, str, int, float]] = []
+    if args.writes_elsewhere:
+        scale = args.scales.split(",")[-1]
+        emails = outsiders(url, scale, [person_id for person_id, _ in members], 4)
+        if len(emails) < 4:
+            raise SystemExit("fewer than 4 federations without readers: seed scale N")
+        for token in mint_tokens(env, emails):
+            writes.append((api, token, pick_write(api, token), args.writes_elsewhere / 4))
+    if args.writes_near:
+        for token in (tokens[0], tokens[len(tokens) // 2]):
+            writes.append((api, token, pick_write(api, token, "pcn"), args.writes_near / 2))
+    return tuple(writes)
 
 
 def _spread(values: list[float], fmt: str) -> str:
@@ -414,6 +472,15 @@ def main() -> None:
         default="1,10",
         type=lambda v: [float(x) for x in v.split(",") if x],
         help="writes/s beside the many readers, comma-separated ('' for none)",
+    )
+    parser.add_argument(
+        "--writes-elsewhere",
+        type=float,
+        default=0,
+        help="writes/s in federations none of the many readers is in (scale N: 20)",
+    )
+    parser.add_argument(
+        "--writes-near", type=float, default=0, help="writes/s in the readers' PCNs (N: 2)"
     )
     parser.add_argument("--workers", type=int, help="default: api/gunicorn_conf.py (cores)")
     parser.add_argument("--worker-class", help="default: api/gunicorn_conf.py (sync)")
@@ -506,6 +573,18 @@ def report(results: dict[str, list[dict]], scales: list[str], args) -> None:
         f"{', p50 L/S <= 1.2' if 'S' in scales and 'L' in scales else ''}): {verdict} "
         f"({sum(met)} of {len(met)} rounds)"
     )
+    nc = med[f"api-nc {last}"]
+    print(
+        f"uncached: API/SQL req/s {nc['rps'] / med[f'sql {last}']['rps']:.2f} at scale {last} "
+        "(budget >= 0.8)"
+    )
+    for name, rs in results.items():
+        if args.writes_elsewhere and name.startswith(f"api {last} x") and "/" in name:
+            met = [r["rps"] >= 1000 and r["p99"] <= 50 for r in rs]
+            print(
+                f"budget while writing ({name}: >= 1,000 req/s, p99 <= 50 ms): "
+                f"{'met' if all(met) else 'NOT met'} ({sum(met)} of {len(met)} rounds)"
+            )
 
 
 if __name__ == "__main__":
