@@ -59,3 +59,24 @@ def test_the_summary_is_the_median_with_the_range(capsys):
     )
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("api L"))
     assert "1200 (1000-1400)" in row and "12.00 (11.00-13.00)" in row
+
+
+def test_the_national_run_has_a_verdict_while_writing_and_the_uncached_ratio(capsys):
+    args = argparse.Namespace(**vars(ARGS), writes_elsewhere=20.0)
+    steady = _run(2000, 5.0, 9.0)
+    results = {
+        "api N": [steady] * 2,
+        "api-nc N": [_run(700, 20.0, 40.0)] * 2,
+        "bare N": [steady] * 2,
+        "sql N": [_run(1000, 10.0, 20.0)] * 2,
+        "api N x1000": [steady] * 2,
+        "api N x1000 +20/2w/s": [_run(1200, 8.0, 45.0), _run(1100, 9.0, 55.0)],
+    }
+    report(results, ["N"], args)
+    out = capsys.readouterr().out
+    assert "uncached: API/SQL req/s 0.70 at scale N (budget >= 0.8)" in out
+    assert (
+        "budget while writing (api N x1000 +20/2w/s: >= 1,000 req/s, p99 <= 50 ms): NOT met "
+        "(1 of 2 rounds)" in out
+    )
+    assert out.splitlines()[-1].endswith(": met (2 of 2 rounds)")
