@@ -14,6 +14,7 @@ import orjson
 import psycopg
 from sqlalchemy import JSON, Connection, Table, func, insert, select, text
 
+from network.content import VERSIONED_TABLES
 from network.db import Base
 
 BATCH = 10_000
@@ -34,6 +35,7 @@ class BulkWriter:
         self.conn = conn
         self.pg = conn.dialect.name == "postgresql"
         self.counts: dict[str, int] = {}
+        self._held = False
 
     def next_id(self, model: type[Base]) -> int:
         """The first id after those the table holds (the generator assigns ids, so that rows
@@ -82,6 +84,28 @@ class BulkWriter:
             self.conn.execute(stmt, batch)
             n += len(batch)
         return n
+
+    def hold_content_triggers(self) -> None:
+        """PostgreSQL: no content-scope trigger fires for the rows written until
+        `release_content_triggers` (each would run at commit, once per row). The tables stay
+        locked (ALTER TABLE) until the caller's transaction ends."""
+        if self.pg:
+            for table in VERSIONED_TABLES:
+                self.conn.execute(
+                    text(f'ALTER TABLE "{table}" DISABLE TRIGGER content_scope_{table}')
+                )
+            self._held = True
+
+    def release_content_triggers(self) -> None:
+        """The triggers on again, and every remembered read made stale at once (`all`): what
+        was written may show anywhere."""
+        if self.pg and self._held:
+            for table in VERSIONED_TABLES:
+                self.conn.execute(
+                    text(f'ALTER TABLE "{table}" ENABLE TRIGGER content_scope_{table}')
+                )
+            self.conn.execute(text("SELECT content_scope_raise('all')"))
+            self._held = False
 
     def move_sequences_on(self, *models: type[Base]) -> None:
         """PostgreSQL: let each table's id sequence continue after the ids written here."""

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from api.cli import main
 from network.access import Anonymity
@@ -229,3 +229,23 @@ def test_the_national_shape_has_joint_work_the_api_serves(app, client, session):
         response = client.get(page, headers=headers)
         assert response.status_code == 200, (page, response.get_json())
     assert client.get("/api/v1/library?q=huddle", headers=headers).get_json()["items"]
+
+
+def test_seeding_raises_everything_once_and_leaves_the_triggers_on(app, session):
+    """PostgreSQL holds the content-scope triggers while millions of rows go in (each would run
+    at commit), then raises `all` once; SQLite's triggers run row by row as ever."""
+    from network.content import VERSIONED_TABLES, read_versions
+
+    before = read_versions(session, ["all"])["all"]
+    _seed(app, "NT")
+    assert read_versions(session, ["all"])["all"] > before
+    if session.get_bind().dialect.name == "postgresql":
+        enabled = dict(
+            session.execute(
+                text(
+                    "SELECT c.relname, t.tgenabled FROM pg_trigger t JOIN pg_class c"
+                    " ON c.oid = t.tgrelid WHERE t.tgname = 'content_scope_' || c.relname"
+                )
+            ).all()
+        )
+        assert enabled == dict.fromkeys(VERSIONED_TABLES, "O")
