@@ -289,16 +289,21 @@ def pick_write(base: str, token: str, board_kind: str | None = None) -> int:
     their own PCN's), posted by another practice."""
     me = orjson.loads(fetch_ok(f"{base}/api/v1/me", token))
     mine = {m["organisation"]["id"] for m in me["memberships"]}
-    page = orjson.loads(fetch_ok(f"{base}/api/v1/problems?sort=hot&limit=100", token))
-    for item in page["items"]:
-        if (
-            item["practice"]
-            and item["practice"]["id"] not in mine
-            and item["board"]["id"] not in mine
-            and (board_kind is None or item["board"]["kind"] == board_kind)
-        ):
-            return item["id"]
-    raise SystemExit("no problem of another practice on the writer's hot list")
+    cursor = ""
+    for _ in range(20):  # pages of the hot list, until one fits
+        page = orjson.loads(fetch_ok(f"{base}/api/v1/problems?sort=hot&limit=100{cursor}", token))
+        for item in page["items"]:
+            if (
+                item["practice"]
+                and item["practice"]["id"] not in mine
+                and item["board"]["id"] not in mine
+                and (board_kind is None or item["board"]["kind"] == board_kind)
+            ):
+                return item["id"]
+        if not page.get("next_cursor"):
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    raise SystemExit(f"no problem of another practice on a {board_kind or 'shared'} board")
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

@@ -6,25 +6,26 @@ Why a remembered result is never stale
 same transaction as any change to a table that what people read is made of: triggers of
 migration 0021, so no code path can forget to. The scopes are as narrow as what reads depend on:
 
-- `f<id>`: federation <id>'s content: problems on the boards of the federation, its PCNs and
-  its practices, their tags and their signals ("we have this too"). A problem moved between
-  federations raises both.
+- `b<id>`: board <id>'s content: the problems on it, their tags and their signals ("we have
+  this too"). A problem moved between boards raises both.
 - `p<id>`: person <id>'s access: their memberships (the boards they read, their roles).
 - `all`: everything else a read shows or is decided by: organisations (names, and the tree that
-  says which federation a board is in) and people (names, whether they are active). These
-  change seldom, and a change to them may show anywhere, so it raises the one scope every
-  remembered read depends on.
+  says which boards a member reads) and people (names, whether they are active). These change
+  seldom, and a change to them may show anywhere, so it raises the one scope every remembered
+  read depends on.
 
 A read names its scopes with its key (`UnitOfWork.cached`): the hot list depends on `all` and
-the federations of the boards its reader reads; a principal on `all` and its person's `p`. Its
-result is remembered with the numbers of those scopes read *before* the query ran. Every
-committed change the query could not see has raised one of them (the trigger commits with the
-change), so while they all still stand the result is current; a change in another federation
-raises another number and leaves it alone: a practice in Kent posting no longer empties
-Sussex's results. On PostgreSQL a raise runs at commit (deferred constraint triggers) and once
-per scope per transaction; the row lock it takes is held only while the transaction commits,
-so writers of one federation queue for it briefly and writers of different ones never meet. On
-SQLite, which has one writer at a time anyway, it runs with each change.
+the boards its reader reads (their practice's, their PCN's, their federation's); a principal on
+`all` and its person's `p`. Its result is remembered with the numbers of those scopes read
+*before* the query ran. Every committed change the query could not see has raised one of them
+(the trigger commits with the change), so while they all still stand the result is current; a
+change on a board the reader does not read raises another number and leaves it alone: a
+practice in Kent posting no longer empties Sussex's results, nor a signal on one PCN's board
+the results of the federation's other PCNs. On PostgreSQL a raise runs at commit (deferred
+constraint triggers) and once per scope per transaction; the row lock it takes is held only
+while the transaction commits, so writers on one board queue for it briefly and writers on
+different boards never meet. On SQLite, which has one writer at a time anyway, it runs with
+each change.
 
 A scope's row is created by its first raise; no row reads as 0. Numbers only grow, but a
 restored database may hold lower ones: an entry is served only at exactly the numbers it was
@@ -63,8 +64,8 @@ EVERYTHING = "all"
 Versions = tuple[tuple[str, int], ...]
 
 
-def federation(federation_id: int) -> str:
-    return f"f{federation_id}"
+def board(board_id: int) -> str:
+    return f"b{board_id}"
 
 
 def person(person_id: int) -> str:

@@ -79,11 +79,11 @@ def authenticate() -> None:
     if person_id is not None:
         unit = uow()
         key = ("principal", person_id)
-        # The federations they read, as last seen, only to read the numbers of their scopes
-        # with the principal's own in one round trip (`network.content`).
+        # The boards they read, as last seen, only to read the numbers of their scopes with
+        # the principal's own in one round trip (`network.content`).
         seen = unit.peek(key)
         if isinstance(seen, Principal):
-            unit.expect_scopes(content.federation(f) for f in seen.federations)
+            unit.expect_scopes(content.board(b) for b in seen.belongs)
         # Remembered while nothing they are changes (people, organisations: `all`) and their
         # memberships stand (their own scope).
         found = unit.cached(

@@ -237,9 +237,9 @@ def get_all(
     # The reader and their boards are in the key: a page is only ever served to whom it was
     # read for (`can_edit` is theirs), and only while nothing it shows has changed.
     reader = (principal.person_id, params["boards"], params["my_practices"])
-    # The boards are all in the reader's federations: only changes there (or to everything)
-    # make the page stale (`network.content`).
-    scopes = [content.federation(f) for f in sorted(principal.federations)]
+    # Only changes on the reader's boards (or to everything) make the page stale
+    # (`network.content`).
+    scopes = [content.board(b) for b in params["boards"]]
     key = ("problems", *reader, sort, board_id, status, tag, q, limit, cursor)
     rows = uow.cached(key, run, scopes)
     names = [k.key for k in keys]

@@ -1,6 +1,7 @@
 """The read cache (network/content.py): a person's repeated reads are served from memory only
 while nothing they show has changed, however the change was made, and never to anyone else; a
-change elsewhere (another federation, another person's memberships) leaves them remembered."""
+change elsewhere (a board they do not read, another person's memberships) leaves them
+remembered."""
 
 from __future__ import annotations
 
@@ -131,11 +132,11 @@ def test_read_cache_size_zero_turns_it_off(settings, session_factory, net, count
 
 def test_the_cache_serves_a_result_only_at_the_numbers_it_was_stored_with():
     cache = ReadCache(2)
-    assert cache.get({"all": 1, "f1": 4}, "a", lambda: "a1") == "a1"
-    assert cache.get({"all": 1, "f1": 4}, "a", lambda: "other") == "a1"
-    assert cache.get({"all": 1, "f1": 5}, "a", lambda: "a2") == "a2"  # its federation moved
-    assert cache.get({"all": 1, "f1": 4}, "a", lambda: "a1 again") == "a1 again"  # lower too
-    assert cache.get({"all": 2, "f1": 4}, "a", lambda: "a3") == "a3"  # everything moved
+    assert cache.get({"all": 1, "b1": 4}, "a", lambda: "a1") == "a1"
+    assert cache.get({"all": 1, "b1": 4}, "a", lambda: "other") == "a1"
+    assert cache.get({"all": 1, "b1": 5}, "a", lambda: "a2") == "a2"  # its board moved on
+    assert cache.get({"all": 1, "b1": 4}, "a", lambda: "a1 again") == "a1 again"  # lower too
+    assert cache.get({"all": 2, "b1": 4}, "a", lambda: "a3") == "a3"  # everything moved
 
 
 def test_the_cache_forgets_the_least_recently_used_past_its_size():
@@ -150,13 +151,14 @@ def test_the_cache_forgets_the_least_recently_used_past_its_size():
     assert cache.peek("c") == "c" and cache.peek("a") is None
 
 
-def test_a_change_in_another_federation_leaves_a_remembered_page_alone(
+def test_a_change_on_a_board_the_reader_does_not_read_leaves_a_remembered_page_alone(
     client, net, auth, post, count_statements
 ):
     post(net.members["practice1"], net.pcn1, title="Letters")
     reader = auth(net.members["practice2"])
     first = client.get(LIST, headers=reader).get_json()
     post(net.members["practice4"], net.pcn3, title="Elsewhere")  # federation B
+    post(net.members["practice3"], net.pcn2, title="Next door")  # A's other PCN
     client.put(  # and a signal there too
         f"/api/v1/problems/{post(net.members['practice4'], net.fed_b)['id']}/affected",
         json={},
@@ -167,7 +169,7 @@ def test_a_change_in_another_federation_leaves_a_remembered_page_alone(
     assert again == first
     assert len(counter.statements) == 1, counter.statements  # the numbers alone: remembered
 
-    post(net.members["practice3"], net.fed_a, title="Ours too")  # federation A: the reader's
+    post(net.members["practice3"], net.fed_a, title="Ours too")  # their federation's board
     with count_statements() as counter:
         titles = [i["title"] for i in client.get(LIST, headers=reader).get_json()["items"]]
     assert "Ours too" in titles and len(counter.statements) > 1

@@ -112,7 +112,7 @@ def test_0007_fills_in_the_excerpt_of_existing_problems(scratch_database_url):
 
 
 def test_0021_the_database_raises_the_scope_of_each_committed_change_once(scratch_database_url):
-    """A federation's problems, tags and signals raise its scope; a person's memberships theirs;
+    """A board's problems, tags and signals raise its scope; a person's memberships theirs;
     organisations and people `all`. PostgreSQL raises each scope once per transaction, at
     commit; SQLite with each row (one writer at a time anyway)."""
     from sqlalchemy.orm import Session
@@ -129,9 +129,8 @@ def test_0021_the_database_raises_the_scope_of_each_committed_change_once(scratc
 
     def versions() -> dict[str, int]:
         with Session(engine) as fresh:
-            return read_versions(
-                fresh, ["all", f"f{fed_a}", f"f{fed_b}", f"p{member}", f"p{other}"]
-            )
+            scopes = [f"b{b}" for b in (pcn1, practice2, pcn3)]
+            return read_versions(fresh, ["all", *scopes, f"p{member}", f"p{other}"])
 
     def raised(before: dict[str, int]) -> dict[str, int]:
         return {k: v - before[k] for k, v in versions().items() if v != before[k]}
@@ -140,7 +139,6 @@ def test_0021_the_database_raises_the_scope_of_each_committed_change_once(scratc
         with Session(engine) as session:
             net = factories.network(session)  # organisations, people, memberships
             session.flush()
-            fed_a, fed_b = net.fed_a.id, net.fed_b.id
             member, other = net.members["practice1"].id, net.members["practice4"].id
             colleague = net.members["practice2"].id
             pcn1, practice2, pcn3 = net.pcn1.id, net.practice2.id, net.pcn3.id
@@ -149,7 +147,7 @@ def test_0021_the_database_raises_the_scope_of_each_committed_change_once(scratc
             session.commit()
         start = versions()
         assert start["all"] == 2 if pg else start["all"] > 2
-        assert start[f"p{member}"] >= 1 and start[f"f{fed_a}"] == 0
+        assert start[f"p{member}"] >= 1 and start[f"b{pcn1}"] == 0
 
         before = versions()
         with Session(engine) as session:
@@ -158,8 +156,9 @@ def test_0021_the_database_raises_the_scope_of_each_committed_change_once(scratc
             practice = session.get_one(Organisation, practice2)
             factories.problem(session, session.get_one(Person, colleague), practice)  # same one
             session.commit()
-        assert raised(before) == ({f"f{fed_a}": 1} if pg else raised(before))
-        assert set(raised(before)) == {f"f{fed_a}"}  # not B, not everything
+        if pg:
+            assert raised(before) == {f"b{pcn1}": 1, f"b{practice2}": 1}
+        assert set(raised(before)) == {f"b{pcn1}", f"b{practice2}"}  # no other, not everything
 
         before = versions()
         with Session(engine) as session:
@@ -174,16 +173,16 @@ def test_0021_the_database_raises_the_scope_of_each_committed_change_once(scratc
                 text("INSERT INTO problem_tag (problem_id, tag) VALUES (:p, 'it')"), {"p": problem}
             )
             session.commit()
-        assert set(raised(before)) == {f"f{fed_a}"}
+        assert set(raised(before)) == {f"b{pcn1}"}
 
         before = versions()
-        with Session(engine) as session:  # moved to federation B: both
+        with Session(engine) as session:  # moved to another board (of federation B): both
             session.execute(
                 text("UPDATE problem SET board_id = :b WHERE id = :p"),
                 {"b": pcn3, "p": problem},
             )
             session.commit()
-        assert set(raised(before)) == {f"f{fed_a}", f"f{fed_b}"}
+        assert set(raised(before)) == {f"b{pcn1}", f"b{pcn3}"}
 
         before = versions()
         with Session(engine) as session:
@@ -200,9 +199,7 @@ def test_0021_the_database_raises_the_scope_of_each_committed_change_once(scratc
 
         before = versions()
         with Session(engine) as session:
-            session.execute(
-                text("UPDATE organisation SET name = 'x' WHERE id = :id"), {"id": fed_a}
-            )
+            session.execute(text("UPDATE organisation SET name = 'x' WHERE id = :id"), {"id": pcn1})
             session.rollback()
         assert raised(before) == {}  # nothing committed, nothing raised
 
@@ -210,7 +207,7 @@ def test_0021_the_database_raises_the_scope_of_each_committed_change_once(scratc
         with Session(engine) as session:  # a problem and its tags and signals, deleted
             session.execute(text("DELETE FROM problem WHERE id = :p"), {"p": problem})
             session.commit()
-        assert set(raised(before)) == {f"f{fed_b}"}
+        assert set(raised(before)) == {f"b{pcn3}"}
         if pg:
             before = versions()
             with Session(engine) as session:

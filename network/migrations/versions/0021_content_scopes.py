@@ -1,4 +1,4 @@
-"""content versions by scope: a federation's content, a person's access, everything else
+"""content versions by scope: a board's content, a person's access, everything else
 
 Revision ID: 0021
 Revises: 0020
@@ -6,8 +6,8 @@ Create Date: 2026-12-07 03:00:00
 
 One global number, raised by any change, emptied every process's read cache whenever anyone
 anywhere wrote. Now each scope has its number (network/content.py says which change raises
-which): `f<federation>` for problems, their tags and signals on the boards of a federation;
-`p<person>` for a person's memberships; `all` for organisations and people.
+which): `b<board>` for the problems on a board, their tags and signals; `p<person>` for a
+person's memberships; `all` for organisations and people.
 """
 
 from alembic import op
@@ -31,46 +31,36 @@ CREATE FUNCTION content_scope_raise(s text) RETURNS void LANGUAGE sql AS $$
     WHERE content_scope.xmin <> pg_current_xact_id()::xid
 $$
 """,
-    # The federation a board is in: itself, its parent (a PCN's) or its grandparent (a
-    # practice's); NULL when the board is gone.
-    """
-CREATE FUNCTION content_federation_of(board integer) RETURNS integer LANGUAGE sql STABLE AS $$
-    SELECT COALESCE(g.id, p.id, o.id) FROM organisation o
-    LEFT JOIN organisation p ON p.id = o.parent_id
-    LEFT JOIN organisation g ON g.id = p.parent_id
-    WHERE o.id = board
-$$
-""",
     """
 CREATE FUNCTION content_scope_problem() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'INSERT' THEN
-        PERFORM content_scope_raise(COALESCE('f' || content_federation_of(OLD.board_id), 'all'));
+        PERFORM content_scope_raise('b' || OLD.board_id);
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.board_id IS DISTINCT FROM OLD.board_id) THEN
-        PERFORM content_scope_raise(COALESCE('f' || content_federation_of(NEW.board_id), 'all'));
+        PERFORM content_scope_raise('b' || NEW.board_id);
     END IF;
     RETURN NULL;
 END
 $$
 """,
-    # Tags and signals: their problem's federation. A problem deleted in the same transaction
-    # is not found, and needs nothing: its own deletion raised its federation.
+    # Tags and signals: their problem's board. A problem deleted in the same transaction is not
+    # found, and needs nothing: its own deletion raised its board.
     """
 CREATE FUNCTION content_scope_of_problem() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    f integer;
+    b integer;
 BEGIN
     IF TG_OP <> 'INSERT' THEN
-        SELECT content_federation_of(board_id) INTO f FROM problem WHERE id = OLD.problem_id;
-        IF f IS NOT NULL THEN
-            PERFORM content_scope_raise('f' || f);
+        SELECT board_id INTO b FROM problem WHERE id = OLD.problem_id;
+        IF b IS NOT NULL THEN
+            PERFORM content_scope_raise('b' || b);
         END IF;
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.problem_id IS DISTINCT FROM OLD.problem_id) THEN
-        SELECT content_federation_of(board_id) INTO f FROM problem WHERE id = NEW.problem_id;
-        IF f IS NOT NULL THEN
-            PERFORM content_scope_raise('f' || f);
+        SELECT board_id INTO b FROM problem WHERE id = NEW.problem_id;
+        IF b IS NOT NULL THEN
+            PERFORM content_scope_raise('b' || b);
         END IF;
     END IF;
     RETURN NULL;
@@ -112,16 +102,10 @@ PG_FUNCTION_NAMES = (
     'content_scope_of_problem()',
     'content_scope_membership()',
     'content_scope_all()',
-    'content_federation_of(integer)',
     'content_scope_raise(text)',
 )
 
 # --- SQLite: raised with each row (one writer at a time anyway).
-_FEDERATION_OF = (
-    "(SELECT COALESCE(g.id, p.id, o.id) FROM organisation o "
-    "LEFT JOIN organisation p ON p.id = o.parent_id "
-    "LEFT JOIN organisation g ON g.id = p.parent_id WHERE o.id = {board})"
-)
 _RAISE = "ON CONFLICT(scope) DO UPDATE SET version = version + 1;"
 
 
@@ -132,16 +116,13 @@ def _raise_value(expression: str, when: str = "1") -> str:
     )
 
 
-def _problem_federation(problem: str) -> str:
-    return (
-        "SELECT 'f' || " + _FEDERATION_OF.format(board="pr.board_id")
-        + f", 1 FROM problem pr WHERE pr.id = {problem}"
-    )
+def _problem_board(problem: str) -> str:
+    return f"SELECT 'b' || pr.board_id, 1 FROM problem pr WHERE pr.id = {problem}"
 
 
 def _sqlite_body(table: str, row: str, event: str) -> list[str]:
     if table == 'problem':
-        scope = f"COALESCE('f' || {_FEDERATION_OF.format(board=f'{row}.board_id')}, 'all')"
+        scope = f"'b' || {row}.board_id"
         if event == 'update':
             return [
                 _raise_value(scope.replace('NEW.', 'OLD.')),
@@ -149,11 +130,11 @@ def _sqlite_body(table: str, row: str, event: str) -> list[str]:
             ]
         return [_raise_value(scope)]
     if table in ('problem_tag', 'affected_practice'):
-        statements = [f"INSERT INTO content_scope (scope, version) {_problem_federation(f'{row}.problem_id')} {_RAISE}"]
+        statements = [f"INSERT INTO content_scope (scope, version) {_problem_board(f'{row}.problem_id')} {_RAISE}"]
         if event == 'update':
             statements.insert(
                 0,
-                f"INSERT INTO content_scope (scope, version) {_problem_federation('OLD.problem_id')} {_RAISE}",
+                f"INSERT INTO content_scope (scope, version) {_problem_board('OLD.problem_id')} {_RAISE}",
             )
         return statements
     if table == 'membership':
