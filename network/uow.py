@@ -36,7 +36,7 @@ class Job:
     job_id: str | None = None
 
 
-# Hands a job to the queue: False when the queue already holds it (waiting, or running).
+# Hands a job to the queue: False when the queue already holds it (waiting, or due a retry).
 Dispatcher = Callable[[Job], bool | None]
 
 
