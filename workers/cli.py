@@ -285,10 +285,13 @@ def _digest_job_id(digest: Digest) -> str:
 
 @jobs.command("retry")
 @click.argument("job_ids", nargs=-1)
-@click.option("--all", "everything", is_flag=True, help="Every failed job and failed digest.")
+@click.option(
+    "--all", "everything", is_flag=True, help="Every failed job, digest and action notification."
+)
 def retry(job_ids: tuple[str, ...], everything: bool) -> None:
-    """Try failed jobs again: RQ's failed jobs by id, and failed digests by their job id
-    (`digest-<person>-<period>`, as `commons jobs failed` shows them)."""
+    """Try failed jobs again: RQ's failed jobs by id, failed digests by their job id
+    (`digest-<person>-<period>`) and failed action notifications by their key
+    (`action:<action>:<person>`), as `commons jobs failed` shows them."""
     if not job_ids and not everything:
         raise click.UsageError("name the jobs to retry, or --all")
     rt = runtime.current()
@@ -321,8 +324,32 @@ def retry(job_ids: tuple[str, ...], everything: bool) -> None:
                 )
                 wanted.discard(name)
                 retried += 1
+        agendas = 0
+        failed_notes = select(Notification).where(
+            Notification.status == DigestStatus.failed,
+            Notification.claimed_at >= utcnow() - timedelta(days=8),
+        )
+        for note in uow.session.scalars(failed_notes):
+            if not (everything or note.key in wanted):
+                continue
+            wanted.discard(note.key)
+            kind, _, rest = note.key.partition(":")
+            if kind != "action":
+                agendas += 1  # an agenda is news only before its huddle: not sent late
+                continue
+            action_id, owner_id = (int(part) for part in rest.split(":"))
+            uow.enqueue_after_commit(
+                Job(
+                    "workers.notifications.send_action_assigned",
+                    (action_id, owner_id),
+                    queue="mail",
+                )
+            )
+            retried += 1
         uow.commit()
     click.echo(f"{retried} retried")
+    if agendas:
+        click.echo(f"{agendas} agendas not retried: an agenda goes only before its huddle")
     if wanted:
         raise click.ClickException(f"no failed job {', '.join(sorted(wanted))}")
 

@@ -122,3 +122,48 @@ def test_a_huddles_agenda_goes_to_those_taking_part_two_hours_before(world, net,
             assert link in m.get_body(preferencelist=(kind,)).get_content(), kind
     assert notifications.send_agendas(nxt.starts_at - timedelta(minutes=30)) == {}
     assert len(read_outbox(settings)) == len(mails)
+
+
+def test_a_failed_action_email_is_listed_and_retry_sends_it_once(
+    world, net, session_factory, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from network.digests.models import DigestStatus, Notification
+    from workers import mail
+    from workers.cli import jobs
+
+    settings, client, as_, workstream = world
+    owner = net.members["practice1"]
+    real = mail.send
+
+    def refusing(_settings, _message):
+        raise mail.PermanentFailure("550 no such user")
+
+    monkeypatch.setattr(mail, "send", refusing)
+    given = client.post(
+        f"/api/v1/workstreams/{workstream['id']}/actions",
+        json={
+            "title": "Count the letters",
+            "owner_id": owner.id,
+            "due_on": "2027-01-15",
+            "practice_id": net.practice1.id,
+        },
+        headers=as_(net.admins["pcn1"]),
+    )
+    assert given.status_code == 201, given.get_json()
+    key = f"action:{given.get_json()['id']}:{owner.id}"
+    listed = CliRunner().invoke(jobs, ["failed"])
+    assert f"notification {key} to {owner.email}, 1 attempts: 550 no such user" in listed.output
+
+    monkeypatch.setattr(mail, "send", real)  # the address is fixed
+    retried = CliRunner().invoke(jobs, ["retry", "--all"])  # no REDIS_URL: it runs here
+    assert retried.exit_code == 0, retried.output
+    assert "1 retried" in retried.output
+    [sent] = read_outbox(settings)
+    assert sent["To"] == owner.email and sent["Subject"] == "Action for you: Count the letters"
+    with session_factory() as s:
+        [row] = s.query(Notification).filter_by(person_id=owner.id, key=key).all()
+        assert (row.status, row.attempts) == (DigestStatus.sent, 2)
+    again = CliRunner().invoke(jobs, ["retry", "--all"])
+    assert "0 retried" in again.output and len(read_outbox(settings)) == 1
