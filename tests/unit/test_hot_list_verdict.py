@@ -71,6 +71,8 @@ def test_the_national_run_has_a_verdict_while_writing_and_the_uncached_ratio(cap
         "sql N": [_run(1000, 10.0, 20.0)] * 2,
         "api N x1000": [steady] * 2,
         "api N x1000 +20/2w/s": [_run(1200, 8.0, 45.0), _run(1100, 9.0, 55.0)],
+        "agenda N": [_run(510, 20.0, 45.0)] * 2,
+        "spc N": [_run(499, 20.0, 45.0)] * 2,
     }
     report(results, ["N"], args)
     out = capsys.readouterr().out
@@ -79,4 +81,6 @@ def test_the_national_run_has_a_verdict_while_writing_and_the_uncached_ratio(cap
         "budget while writing (api N x1000 +20/2w/s: >= 1,000 req/s, p99 <= 50 ms): NOT met "
         "(1 of 2 rounds)" in out
     )
+    assert "budget for agenda (>= 500 req/s, p99 <= 50 ms at scale N): met (2 of 2" in out
+    assert "budget for spc (>= 500 req/s, p99 <= 50 ms at scale N): NOT met (0 of 2" in out
     assert out.splitlines()[-1].endswith(": met (2 of 2 rounds)")
