@@ -68,7 +68,8 @@ def relay(
                     continue
                 (found if enqueued is False else handed).append(row.id)
             outbox.dispatched(session, handed + found, now)
-            outbox.purge_failed(session)
+            if result.handed + result.found == 0:  # once a pass, with its first batch
+                outbox.purge_failed(session)
             session.commit()
         result.handed += len(handed)
         result.found += len(found)

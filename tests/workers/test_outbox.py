@@ -395,3 +395,14 @@ def test_a_failed_run_frees_its_row_for_the_retry_and_the_last_failure_waits_for
     _work(settings, redis_connection)
     assert _lines(runs) == ["d", "e", "e"]
     assert _rows(session_factory) == []
+
+
+def test_the_relay_forgets_failed_rows_only_once_rq_has_forgotten_their_jobs(session_factory):
+    old, recent = _record(session_factory, "workers.jobs.a", "workers.jobs.b", age=timedelta(1))
+    with session_factory() as s:
+        s.get_one(OutboxJob, old).failed_at = utcnow() - outbox.KEEP_FAILED - timedelta(hours=1)
+        s.get_one(OutboxJob, recent).failed_at = utcnow() - timedelta(days=1)
+        s.commit()
+    _record(session_factory, "workers.jobs.c", age=timedelta(1))  # gives the pass a batch
+    relay(session_factory, Recording())
+    assert [r.id for r in _rows(session_factory) if r.failed_at is not None] == [recent]
