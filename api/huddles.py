@@ -7,12 +7,14 @@ from flask import Response
 from flask.views import MethodView
 from marshmallow import fields, validate
 
+from api import remembered
 from api.blueprint import Blueprint
 from api.context import commons, principal, uow
 from api.problems import ID, NamedSchema
 from api.schemas import In, Out, PageQuery, Query, StrictInteger, UTCDateTime, page_of
 from api.spec import LOCATION_HEADER, location
 from api.workstreams import DUE_DATES, ActionSchema
+from network import content
 from network.workstreams import actions, agenda, documents, huddles, queries
 from network.workstreams.models import MeetingStatus
 
@@ -382,7 +384,14 @@ class Agenda(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, workstream_id, format):
-        built = agenda.build(uow(), principal(), workstream_id, public_url=_public_url())
         if format == "json":
-            return built
+
+            def compute() -> remembered.Body:
+                built = agenda.build(uow(), principal(), workstream_id, public_url=_public_url())
+                dumped = AgendaSchema().dump(built)
+                return remembered.json_body(dumped, until=built.stands_until)
+
+            key = ("agenda", workstream_id)
+            return remembered.respond(key, [content.workstream(workstream_id)], compute)
+        built = agenda.build(uow(), principal(), workstream_id, public_url=_public_url())
         return _paper(documents.render_agenda(built, format), format)

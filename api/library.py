@@ -8,7 +8,7 @@ from flask import Response
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from api import etags
+from api import etags, remembered
 from api.blueprint import Blueprint
 from api.context import commons, principal, uow
 from api.moderation import RedactionInSchema, RedactionSchema, ReportSchema
@@ -241,7 +241,13 @@ class Library(MethodView):
     @blp.response(200, page_of(LibraryEntrySchema))
     @blp.alt_response(401, response="UNAUTHORIZED")
     def get(self, limit, cursor=None, **filters):
-        return queries.get_all(uow(), principal(), limit=limit, cursor=cursor, **filters)
+        def compute() -> remembered.Body:
+            page = queries.get_all(uow(), principal(), limit=limit, cursor=cursor, **filters)
+            return remembered.json_body(page_of(LibraryEntrySchema)().dump(page))
+
+        # An entry is read like its organisation's board: the reader's boards are its scopes.
+        key = ("library", limit, cursor, *sorted(filters.items()))
+        return remembered.respond(key, [], compute)
 
     @blp.doc(
         operationId="createLibraryEntry",

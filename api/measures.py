@@ -7,6 +7,7 @@ from flask import Response, request
 from flask.views import MethodView
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from api import remembered
 from api.blueprint import Blueprint
 from api.context import principal, uow
 from api.problems import ID, NamedSchema
@@ -21,6 +22,7 @@ from api.schemas import (
     page_of,
 )
 from api.spec import LOCATION_HEADER, location
+from network import content
 from network.measures import charts, queries, services
 from network.measures.models import Aggregate, Better
 
@@ -345,7 +347,12 @@ class Spc(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, workstream_id, measure_id, **query):
-        return spc_body(_chart(workstream_id, measure_id, **query))
+        def compute() -> remembered.Body:
+            body = spc_body(_chart(workstream_id, measure_id, **query))
+            return remembered.json_body(SpcSchema().dump(body))
+
+        key = ("spc", workstream_id, measure_id, *sorted(query.items()))
+        return remembered.respond(key, [content.workstream(workstream_id)], compute)
 
 
 @blp.route("/workstreams/<id:workstream_id>/measures/<id:measure_id>/summary")

@@ -6,11 +6,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from flask import Response
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from api import etags
+from api import etags, remembered
 from api.blueprint import Blueprint
 from api.context import principal, uow
 from api.problems import ID, TEXT, BoardSchema, LibraryRefSchema, NamedSchema
@@ -24,6 +23,7 @@ from api.schemas import (
     page_of,
 )
 from api.spec import LOCATION_HEADER, location
+from network import content
 from network.library import queries as library_queries
 from network.problems.models import ProblemStatus
 from network.workstreams import actions, queries, services
@@ -262,10 +262,14 @@ class WorkstreamById(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, workstream_id):
-        detail, status, headers = _detail(workstream_id)
-        if etags.none_match(headers["ETag"]):
-            return Response(status=304, headers=headers)
-        return detail, status, headers
+        def compute() -> remembered.Body:
+            detail = read_workstream(workstream_id)
+            dumped = WorkstreamDetailSchema().dump(detail)
+            tag = etags.etag(detail.workstream.id, detail.workstream.version, dumped)
+            return remembered.json_body(dumped, {"ETag": tag})
+
+        key = ("workstream", workstream_id)
+        return remembered.respond(key, [content.workstream(workstream_id)], compute)
 
     @blp.doc(
         operationId="updateWorkstream",
@@ -361,9 +365,15 @@ class Actions(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, workstream_id, limit, cursor=None, **filters):
-        return queries.get_actions(
-            uow(), principal(), workstream_id, limit=limit, cursor=cursor, **filters
-        )
+        def compute() -> remembered.Body:
+            page = queries.get_actions(
+                uow(), principal(), workstream_id, limit=limit, cursor=cursor, **filters
+            )
+            return remembered.json_body(page_of(ActionSchema)().dump(page))
+
+        # `overdue` is worked out against today: the day is in the key.
+        key = ("actions", workstream_id, limit, cursor, *sorted(filters.items()), queries.today())
+        return remembered.respond(key, [content.workstream(workstream_id)], compute)
 
     @blp.doc(
         operationId="createAction",

@@ -399,7 +399,8 @@ def wrk(endpoint: Endpoint, args: argparse.Namespace, duration: int, script: Pat
 def start_scale(scale: str, admin_url: str, base_env: dict, args, last: bool) -> list[Endpoint]:
     """The scale's servers (API, API without its read cache, bare and SQL yardsticks) and its
     endpoints; at the last scale also many readers, with and without writers."""
-    url = ensure_database(admin_url, f"commons_bench_{scale.lower()}", scale, base_env)
+    name = f"commons_bench_{scale.lower()}{args.database_suffix}"
+    url = ensure_database(admin_url, name, scale, base_env)
     env = {**base_env, "DATABASE_URL": url}
     members = readers(url, scale, args.readers if last else 1)
     if not members:
@@ -519,6 +520,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--writes-near", type=float, default=0, help="writes/s in the readers' PCNs (N: 2)"
+    )
+    parser.add_argument(
+        "--database-suffix",
+        default="",
+        help="after commons_bench_<scale>: another copy of a scale's database",
     )
     parser.add_argument("--workers", type=int, help="default: api/gunicorn_conf.py (cores)")
     parser.add_argument("--worker-class", help="default: api/gunicorn_conf.py (sync)")

@@ -7,18 +7,25 @@ same transaction as any change to a table that what people read is made of: trig
 migration 0021, so no code path can forget to. The scopes are as narrow as what reads depend on:
 
 - `b<id>`: board <id>'s content: the problems on it, their tags and their signals ("we have
-  this too"). A problem moved between boards raises both.
+  this too"), and its organisation's library: entries, their tags, versions and adoptions
+  (migration 0022). A problem or an entry moved between boards raises both.
+- `w<id>`: workstream <id> and everything of it: the practices taking part, the problems it
+  took on, actions, check-ins, huddles, measures and their points, its thread's activity (the
+  agenda's signals), and the library entries that came from it (migration 0022).
 - `p<id>`: person <id>'s access: their memberships (the boards they read, their roles).
 - `all`: everything else a read shows or is decided by: organisations (names, and the tree that
   says which boards a member reads) and people (names, whether they are active). These change
   seldom, and a change to them may show anywhere, so it raises the one scope every remembered
   read depends on.
 
-A read names its scopes with its key (`UnitOfWork.cached`): the hot list depends on `all` and
-the boards its reader reads (their practice's, their PCN's, their federation's); a principal on
-`all` and its person's `p`. Its result is remembered with the numbers of those scopes read
-*before* the query ran. Every committed change the query could not see has raised one of them
-(the trigger commits with the change), so while they all still stand the result is current; a
+A read names its scopes with its key (`UnitOfWork.cached`): the hot list and a library search
+depend on `all` and the boards their reader reads (their practice's, their PCN's, their
+federation's); a principal on `all` and its person's `p`; a workstream's page, its actions, its
+agenda and its charts on its `w`, the reader's boards (the problems it took on that they read)
+and the reader's `p` (what they may do there). Its result is remembered with the numbers of
+those scopes read *before* the query ran. Every committed change the query could not see has
+raised one of them (the trigger commits with the change), so while they all still stand the
+result is current; a
 change on a board the reader does not read raises another number and leaves it alone: a
 practice in Kent posting no longer empties Sussex's results, nor a signal on one PCN's board
 the results of the federation's other PCNs. On PostgreSQL a raise runs at commit (deferred
@@ -49,8 +56,8 @@ from network.db import Base
 
 T = TypeVar("T")
 
-# Tables whose rows what people read is made of; each has a scope-raising trigger (migration
-# 0021; a test checks that every table the remembered reads select from is here).
+# Tables whose rows what people read is made of; each has a scope-raising trigger (migrations
+# 0021 and 0022; a test checks that every table the remembered reads select from is here).
 VERSIONED_TABLES = (
     "problem",
     "problem_tag",
@@ -58,6 +65,19 @@ VERSIONED_TABLES = (
     "organisation",
     "person",
     "membership",
+    "workstream",
+    "workstream_practice",
+    "workstream_problem",
+    "workstream_action",
+    "workstream_check_in",
+    "workstream_meeting",
+    "measure",
+    "measure_point",
+    "library_entry",
+    "library_tag",
+    "library_version",
+    "library_adoption",
+    "activity",
 )
 EVERYTHING = "all"
 
@@ -70,6 +90,10 @@ def board(board_id: int) -> str:
 
 def person(person_id: int) -> str:
     return f"p{person_id}"
+
+
+def workstream(workstream_id: int) -> str:
+    return f"w{workstream_id}"
 
 
 class ContentScope(Base):
@@ -136,13 +160,22 @@ class ReadCache:
         self._entries: OrderedDict[Hashable, tuple[Versions, object]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, versions: Mapping[str, int], key: Hashable, compute: Callable[[], T]) -> T:
+    def get(
+        self,
+        versions: Mapping[str, int],
+        key: Hashable,
+        compute: Callable[[], T],
+        usable: Callable[[T], bool] | None = None,
+    ) -> T:
         """The result for `key` at the scopes' `versions` (read before `compute` would run):
-        remembered at exactly those numbers, or computed now and remembered with them."""
+        remembered at exactly those numbers (and while `usable` says so of it: a result that
+        also depends on the time), or computed now and remembered with them."""
         stamp = tuple(sorted(versions.items()))
         with self._lock:
             found = self._entries.get(key)
-            if found is not None and found[0] == stamp:
+            if (
+                found is not None and found[0] == stamp and (usable is None or usable(found[1]))  # type: ignore[arg-type]
+            ):
                 self._entries.move_to_end(key)
                 return found[1]  # type: ignore[return-value]
         value = compute()
@@ -158,6 +191,11 @@ class ReadCache:
         with self._lock:
             found = self._entries.get(key)
         return found[1] if found is not None else None
+
+    def clear(self) -> None:
+        """Forget everything (what a process just started has)."""
+        with self._lock:
+            self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -88,12 +88,16 @@ class UnitOfWork:
         return self._session
 
     def cached(
-        self, key: Hashable, compute: Callable[[], T], scopes: Iterable[str] = (EVERYTHING,)
+        self,
+        key: Hashable,
+        compute: Callable[[], T],
+        scopes: Iterable[str] = (EVERYTHING,),
+        usable: Callable[[T], bool] | None = None,
     ) -> T:
         """`compute()`, or its result remembered under `key` while the content `scopes` it
-        depends on stand (`network.content`; `all` is always among them). The key must name
-        everything the result depends on, the reader included. A unit without a read cache, or
-        one that has written, always computes."""
+        depends on stand (`network.content`; `all` is always among them) and `usable` (when
+        given) says so of it. The key must name everything the result depends on, the reader
+        included. A unit without a read cache, or one that has written, always computes."""
         if self._read_cache is None or (self._session is not None and has_written(self._session)):
             return compute()
         wanted = {EVERYTHING, *scopes}
@@ -103,7 +107,7 @@ class UnitOfWork:
             self._versions.update(
                 self._read_versions(missing | (self._expected - self._versions.keys()))
             )
-        return self._read_cache.get({s: self._versions[s] for s in wanted}, key, compute)
+        return self._read_cache.get({s: self._versions[s] for s in wanted}, key, compute, usable)
 
     def peek(self, key: Hashable) -> object | None:
         """What is remembered under `key`, current or not: a hint, never a result to serve."""

@@ -117,6 +117,19 @@ def app(settings, session_factory):
 
 
 @pytest.fixture
+def forget(app):
+    """`forget()` empties the app's read cache: the next request works everything out, as the
+    first request of a process does (to count what an uncached read costs)."""
+
+    def forget() -> None:
+        cache = app.extensions["commons"].read_cache
+        if cache is not None:
+            cache.clear()
+
+    return forget
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

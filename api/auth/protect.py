@@ -84,6 +84,10 @@ def authenticate() -> None:
         seen = unit.peek(key)
         if isinstance(seen, Principal):
             unit.expect_scopes(content.board(b) for b in seen.belongs)
+        # A workstream's remembered pages depend on its scope too (`api.remembered`).
+        workstream_id = (request.view_args or {}).get("workstream_id")
+        if isinstance(workstream_id, int):
+            unit.expect_scopes([content.workstream(workstream_id)])
         # Remembered while nothing they are changes (people, organisations: `all`) and their
         # memberships stand (their own scope).
         found = unit.cached(

@@ -26,7 +26,7 @@ from network.problems.models import AffectedPractice, Problem
 from network.safety import excerpt
 from network.text import LONDON
 from network.uow import UnitOfWork
-from network.workstreams import huddles, queries
+from network.workstreams import huddles, meetings, queries
 from network.workstreams.models import (
     Action,
     ActionStatus,
@@ -86,6 +86,9 @@ class Agenda:
     since: datetime
     sections: list[Section]
     link: str
+    # From this moment the clock alone may change it (a huddle starts or ends, a day turns):
+    # a remembered copy is built afresh from then on.
+    stands_until: datetime | None = None
 
 
 def _link(public_url: str, path: str) -> str:
@@ -181,7 +184,27 @@ def build(
         since,
         _timed(present, length),
         _link(public_url, f"{here}/agenda"),
+        _stands_until(around, now),
     )
+
+
+# A row is stamped with its writer's clock; one a little ahead of this reader's shows within this.
+_CLOCKS_APART = timedelta(minutes=1)
+
+
+def _stands_until(around: huddles.Around, now: datetime) -> datetime:
+    """The first moment after `now` at which the same rows could make another agenda: a huddle
+    around it starts or ends (which one is next, or under way, changes), the last one leaves
+    the year looked back on, or the day turns in London (overdue, due)."""
+    local = now.astimezone(LONDON)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), LONDON)
+    moments = [now + _CLOCKS_APART, midnight]
+    for huddle in (around.last, around.this, around.following):
+        if huddle is not None:
+            moments += [huddle.starts_at, huddle.ends_at]
+    if around.last is not None:
+        moments.append(around.last.starts_at + meetings.LONGEST_SPAN)
+    return min(m for m in moments if m > now)
 
 
 def _timed(sections: list[Section], minutes: int) -> list[Section]:

@@ -241,11 +241,12 @@ def test_search_tags_sort_and_pages(client, auth, net, entry):
 
 
 def test_a_list_takes_the_same_statements_for_one_entry_or_many(
-    client, auth, net, entry, count_statements
+    client, auth, net, entry, count_statements, forget
 ):
     member = net.members["practice1"]
     entry()
     _get(client, auth, member, BASE)  # the first request of a person does more (sign-in)
+    forget()
     with count_statements() as one:
         assert _get(client, auth, member, BASE).status_code == 200
     for n in range(4):
@@ -255,9 +256,13 @@ def test_a_list_takes_the_same_statements_for_one_entry_or_many(
             json={"status": "considering"},
             headers=auth(member),
         )
+    forget()
     with count_statements() as many:
         assert len(_get(client, auth, member, BASE).get_json()["items"]) == 5
     assert many.count == one.count
+    with count_statements() as again:  # remembered: the numbers of its scopes alone
+        assert len(_get(client, auth, member, BASE).get_json()["items"]) == 5
+    assert again.count == 1, again.statements
 
 
 def test_export_is_a_self_contained_page_and_markdown(client, auth, net, entry):

@@ -257,10 +257,11 @@ def test_the_agenda_as_text_and_html_to_paste_into_an_invite(client, auth, net, 
 
 
 def test_an_agenda_is_a_constant_number_of_statements(
-    client, auth, net, huddle, week, count_statements
+    client, auth, net, huddle, week, count_statements, forget
 ):
     reader = auth(net.members["practice1"])
-    _agenda(client, reader, huddle)  # what a first request remembers (keys, the principal)
+    _agenda(client, reader, huddle)  # what a first request remembers (keys)
+    forget()
     with count_statements() as before:
         _agenda(client, reader, huddle)
     manager = auth(net.admins["pcn1"])
@@ -275,9 +276,13 @@ def test_an_agenda_is_a_constant_number_of_statements(
             owner_id=net.members["practice2"].id,
         )
         client.post(f"{BASE}/{huddle['id']}/updates", json={"body": f"Update {n}"}, headers=reader)
+    forget()
     with count_statements() as after:
         _agenda(client, reader, huddle)
     assert after.count == before.count
+    with count_statements() as again:  # remembered: the numbers of its scopes alone
+        _agenda(client, reader, huddle)
+    assert again.count == 1, again.statements
 
 
 def test_without_a_huddle_the_agenda_still_reads(client, auth, net):

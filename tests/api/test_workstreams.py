@@ -286,7 +286,9 @@ def test_a_locum_with_two_practices_names_the_one_they_act_for(client, auth, net
     assert named.status_code == 201 and named.get_json()["practice"]["id"] == net.practice2.id
 
 
-def test_lists_are_a_constant_number_of_statements(client, auth, net, start, count_statements):
+def test_lists_are_a_constant_number_of_statements(
+    client, auth, net, start, count_statements, forget
+):
     manager = net.admins["pcn1"]
     for n in range(3):
         start(title=f"Workstream {n}")
@@ -308,10 +310,11 @@ def test_lists_are_a_constant_number_of_statements(client, auth, net, start, cou
     for url in (BASE, f"{BASE}/{workstream['id']}/actions"):
         counts = {}
         for limit in (1, 3):
+            forget()
             with count_statements() as counter:
                 assert client.get(f"{url}?limit={limit}", headers=headers).status_code == 200
             counts[limit] = counter.count
-        assert counts[1] == counts[3], url
+        assert counts[1] == counts[3] > 1, url
 
 
 def test_moderators_report_hide_and_redact_workstreams_and_their_parts(client, auth, net, start):

@@ -143,10 +143,11 @@ def test_0021_the_database_raises_the_scope_of_each_committed_change_once(scratc
             colleague = net.members["practice2"].id
             pcn1, practice2, pcn3 = net.pcn1.id, net.practice2.id, net.pcn3.id
             if pg:
-                assert versions()["all"] == 1  # the migration's start: raised at commit
+                # 0021's start, then 0022's raise; this unit's raise comes at commit.
+                assert versions()["all"] == 2
             session.commit()
         start = versions()
-        assert start["all"] == 2 if pg else start["all"] > 2
+        assert start["all"] == 3 if pg else start["all"] > 3
         assert start[f"p{member}"] >= 1 and start[f"b{pcn1}"] == 0
 
         before = versions()
@@ -259,6 +260,141 @@ def test_a_unit_whose_reads_are_all_remembered_opens_no_transaction(scratch_data
         assert engine.pool.checkedout() == 0
     finally:
         engine.dispose()
+
+
+def test_0022_joint_work_raises_its_workstream_and_the_library_its_board(scratch_database_url):
+    """Everything of a workstream raises `w<id>` (once per transaction on PostgreSQL, however
+    many rows); a library entry and its adoptions raise their organisation's board and the
+    workstream they came from; other threads' activity raises nothing of a workstream."""
+    from datetime import date
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from network.content import read_versions
+    from network.db import make_engine
+    from network.library.models import Adoption, AdoptionStatus, LibraryEntry
+    from network.measures.models import Better, Measure, MeasurePoint
+    from network.migrate import upgrade
+    from network.people.models import Person
+    from tests.factories import workstreams as work
+
+    upgrade(scratch_database_url)
+    engine = make_engine(scratch_database_url)
+    pg = engine.dialect.name == "postgresql"
+    try:
+        with Session(engine) as session:
+            net = factories.network(session)
+            manager = net.admins["pcn1"]
+            ws = work.workstream(session, manager, net.pcn1)
+            other = work.workstream(session, manager, net.pcn1, title="Access")
+            ids = (ws.id, other.id, net.pcn1.id, net.pcn3.id)
+            admin, member, practice = manager.id, net.members["practice1"].id, net.practice1.id
+            session.commit()
+        w, w_other, b_pcn1, b_pcn3 = (f"w{ids[0]}", f"w{ids[1]}", f"b{ids[2]}", f"b{ids[3]}")
+        scopes = [w, w_other, b_pcn1, b_pcn3, "all"]
+
+        def versions() -> dict[str, int]:
+            with Session(engine) as fresh:
+                return read_versions(fresh, scopes)
+
+        def raised(before: dict[str, int]) -> dict[str, int]:
+            return {k: v - before[k] for k, v in versions().items() if v != before[k]}
+
+        before = versions()
+        with Session(engine) as session:
+            on = session.get_one(work.Workstream, ids[0])
+            work.take_part(
+                session, session.get_one(Person, admin), on, net_practice(session, practice)
+            )
+            work.action(
+                session,
+                session.get_one(Person, admin),
+                on,
+                owner=session.get_one(Person, member),
+                practice=net_practice(session, practice),
+            )
+            session.add(
+                Measure(
+                    workstream_id=ids[0],
+                    name="Letters",
+                    unit="x",
+                    better=Better.down,
+                    created_by_id=admin,
+                )
+            )
+            session.commit()
+        if pg:
+            assert raised(before) == {w: 1}  # many rows, one raise at commit
+        assert set(raised(before)) == {w}
+
+        before = versions()
+        with Session(engine) as session:  # a point, found through its measure
+            measure = session.scalars(select(Measure.id)).one()
+            session.add(
+                MeasurePoint(
+                    measure_id=measure,
+                    practice_id=practice,
+                    period=date(2026, 6, 1),
+                    value=3,
+                    posted_by_id=admin,
+                )
+            )
+            session.commit()
+        assert set(raised(before)) == {w}
+
+        before = versions()
+        with Session(engine) as session:  # an entry that came from the workstream
+            session.add(
+                LibraryEntry(
+                    organisation_id=ids[2],
+                    author_id=admin,
+                    title="Protocol",
+                    summary="Steps.",
+                    body="Steps.",
+                    body_html="<p>Steps.</p>",
+                    source_workstream_id=ids[0],
+                )
+            )
+            session.commit()
+        assert set(raised(before)) == {b_pcn1, w}
+
+        before = versions()
+        with Session(engine) as session:  # an adoption: its entry's board and workstream
+            entry = session.scalars(select(LibraryEntry.id)).one()
+            session.add(
+                Adoption(
+                    entry_id=entry,
+                    practice_id=practice,
+                    status=AdoptionStatus.adopted,
+                    version=1,
+                    set_by_id=admin,
+                )
+            )
+            session.commit()
+        assert set(raised(before)) == {b_pcn1, w}
+
+        before = versions()
+        with Session(engine) as session:  # a problem's activity: no workstream's
+            session.execute(
+                text(
+                    "INSERT INTO activity (at, board_id, actor_id, anonymity, verb,"
+                    " subject_type, subject_id, thread_type, thread_id, data)"
+                    " VALUES (CURRENT_TIMESTAMP, :b, :a, 'named', 'posted', 'problem', :w,"
+                    " 'problem', :w, '{}')"
+                ),
+                {"b": ids[2], "a": admin, "w": ids[1]},
+            )
+            session.commit()
+        assert raised(before) == {}
+    finally:
+        engine.dispose()
+
+
+def net_practice(session, practice_id):
+    from network.organisations.models import Organisation
+
+    return session.get_one(Organisation, practice_id)
 
 
 def test_0009_a_practice_anonymous_authors_practice_stops_being_a_signal(scratch_database_url):
