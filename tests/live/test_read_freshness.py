@@ -70,3 +70,55 @@ def test_a_lost_membership_shows_at_once_in_every_process(live: LiveServer):
     live.expect_no_server_errors(outcomes)
     # Whatever each process remembered, none shows the practice's board any more.
     assert all(o.status != 200 or o.body["items"] == [] for o in outcomes), outcomes
+
+
+def _seen(live: LiveServer, path: str, token: str, field: str = "title") -> list[list[str]]:
+    """Each parallel read of a page's items: their titles."""
+    outcomes = live.burst([lambda: live.call("GET", path, token) for _ in range(READS)])
+    live.expect_no_server_errors(outcomes)
+    assert all(o.status == 200 for o in outcomes), outcomes
+    return [[i[field] for i in o.body["items"]] for o in outcomes]
+
+
+def test_a_remembered_workstream_page_and_library_follow_writes_in_any_process(
+    live: LiveServer,
+):
+    """Issue 22's pages are remembered whole (api/remembered.py): an action added, or an entry
+    published, through whichever process shows at once in every process's copy."""
+    here = live.network(practices=1, members=1)
+    admin, reader = live.token(here.admin), live.token(here.members[0][0])
+    body = {"organisation_id": here.federation.id, "title": "Workflow", "purpose": "Letters."}
+    ws = live.ok("POST", "/workstreams", admin, 201, json=body).body["id"]
+    live.ok("PUT", f"/workstreams/{ws}/practices/{here.practices[0].id}", admin, 201)
+    actions = f"/workstreams/{ws}/actions"
+    assert all(titles == [] for titles in _seen(live, actions, reader))
+    action = {
+        "title": "Code letters",
+        "owner_id": here.members[0][0].id,
+        "practice_id": here.practices[0].id,
+        "due_on": "2030-01-01",
+    }
+    live.ok("POST", actions, admin, 201, json=action)
+    assert all(titles == ["Code letters"] for titles in _seen(live, actions, reader))
+
+    library = "/library?q=protocol"
+    assert all(titles == [] for titles in _seen(live, library, reader))
+    entry = {
+        "organisation_id": here.federation.id,
+        "title": "Letters protocol",
+        "summary": "Coded by trained administrators.",
+        "body": "Code the letter.",
+        "source_workstream_id": ws,
+    }
+    made = live.ok("POST", "/library", admin, 201, json=entry).body
+    # A draft: not in the member's list, in any process.
+    assert all(titles == [] for titles in _seen(live, library, reader))
+    live.ok(
+        "PATCH",
+        f"/library/{made['id']}",
+        admin,
+        200,
+        json={"status": "published", "change_note": "Ready"},
+        headers={"If-Match": "*"},
+    )
+    assert all(titles == ["Letters protocol"] for titles in _seen(live, library, reader))
