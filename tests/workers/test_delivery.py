@@ -315,6 +315,7 @@ def test_a_person_with_a_row_for_the_period_is_left_out_unless_its_claim_is_stal
     made = [factories.person(session) for _ in range(7)]
     for person in made:
         _prefer(session, person, Frequency.daily, hour=6, timezone="Europe/Lisbon")
+        person.created_at = NOW - timedelta(days=30)  # not "joined after it was due"
     sent, empty, failed, fresh, stale, yesterday, none = made
     _digest(session, sent, period="2026-12-07", status=DigestStatus.sent)
     _digest(session, empty, period="2026-12-07", status=DigestStatus.empty)
@@ -357,6 +358,7 @@ def test_due_people_come_in_disjoint_batches_that_cover_everyone(session):
     made = [factories.person(session) for _ in range(5)]
     for person in made:
         _prefer(session, person, Frequency.daily, hour=7, timezone="Europe/Paris")
+        person.created_at = NOW - timedelta(days=30)  # not "joined after it was due"
     [schedule] = [s for s in runs.schedules(uow, NOW) if s.timezone == "Europe/Paris"]
     pages, after = [], 0
     for _ in range(len(made) + 1):  # bounded: a page that repeats its last id never ends
