@@ -5,6 +5,9 @@ from __future__ import annotations
 import smtplib
 import ssl
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -143,7 +146,58 @@ def _write_to_outbox(outbox: Path, message: EmailMessage) -> Path:
 STARTTLS_MODES = ("opportunistic", "required", "off")
 
 
+@contextmanager
+def reusing_connections() -> Iterator[None]:
+    """Within the block, `send` keeps its SMTP connection open and sends the next message on
+    it (a digest job's batch), instead of one connection per message; a connection that fails
+    is dropped and the next message opens a new one. Closed (QUIT) when the block ends."""
+    pool: dict[str, smtplib.SMTP] = {}
+    token = _pool.set(pool)
+    try:
+        yield
+    finally:
+        _pool.reset(token)
+        for client in pool.values():
+            _close(client)
+
+
+_pool: ContextVar[dict[str, smtplib.SMTP] | None] = ContextVar("smtp_pool", default=None)
+
+
+def _close(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
 def _send_smtp(url: str, message: EmailMessage) -> str:
+    pool = _pool.get()
+    if pool is None:
+        client, host = _connect(url)
+        with client:
+            client.send_message(message)
+        return host
+    if url not in pool:
+        pool[url] = _connect(url)[0]
+    client = pool[url]
+    try:
+        client.send_message(message)
+    except smtplib.SMTPRecipientsRefused:
+        try:
+            client.rset()  # the connection is still good: the next message goes on it
+        except (smtplib.SMTPException, OSError):
+            del pool[url]
+            client.close()
+        raise
+    except BaseException:
+        del pool[url]
+        client.close()
+        raise
+    return urlsplit(url).hostname or ""
+
+
+def _connect(url: str) -> tuple[smtplib.SMTP, str]:
     """`smtps://` speaks TLS from the start; `smtp://` upgrades with STARTTLS when the server
     offers it, and `smtp://...?starttls=required` refuses to send in the clear. Certificates are
     checked against the system's trust store (`SSL_CERT_FILE` names another)."""
@@ -160,7 +214,7 @@ def _send_smtp(url: str, message: EmailMessage) -> str:
         )
     else:
         client = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=30)
-    with client:
+    try:
         if parts.scheme == "smtp" and starttls != "off":
             client.ehlo()
             if client.has_extn("starttls"):
@@ -172,5 +226,7 @@ def _send_smtp(url: str, message: EmailMessage) -> str:
                 )
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
-        client.send_message(message)
-    return parts.hostname
+    except BaseException:
+        _close(client)
+        raise
+    return client, parts.hostname
