@@ -5,7 +5,7 @@ mode no text anyone wrote."""
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from itertools import islice, takewhile
@@ -275,9 +275,12 @@ def _news_of_board_sets(
     found = {}
     for boards, start in starts.items():
         merged = heapq.merge(*(by_board.get(b, ()) for b in sorted(boards)), key=_newest_first)
-        in_window = takewhile(lambda row, start=start: row.at >= start, merged)
-        found[boards] = list(islice(in_window, MAX_ROWS))
+        found[boards] = list(islice(takewhile(_since(start), merged), MAX_ROWS))
     return found
+
+
+def _since(start: datetime) -> Callable[[_Row], bool]:
+    return lambda row: row.at >= start
 
 
 def _newest_first(row: _Row) -> tuple[float, int]:
