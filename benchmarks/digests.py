@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -222,6 +223,9 @@ def main() -> int:
         asked = digests.fan_out(now, echo=lambda _line: None)
         fan_out_seconds = time.perf_counter() - started
         jobs = redis.llen("rq:queue:digests")
+        self_before = resource.getrusage(resource.RUSAGE_SELF)
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        pg_before = _postgres_cpu()
         launched = time.time()
         procs = [
             subprocess.Popen(
@@ -246,6 +250,12 @@ def main() -> int:
                 p.terminate()
                 p.wait()
         time.sleep(0.2)  # the sink's last replies
+        self_after = resource.getrusage(resource.RUSAGE_SELF)
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_workers = _cpu(children_after) - _cpu(children_before)
+        cpu_sink = _cpu(self_after) - _cpu(self_before)  # the SMTP sink and the polling
+        cpu_pg = _postgres_cpu() - pg_before
+        load = os.getloadavg()[0]
         first_start = _first_job_start(redis) or launched
         with sink.lock:
             received = list(sink.received)
@@ -284,7 +294,10 @@ def main() -> int:
             f"{run.failed}, not done {run.skipped_or_left}; messages {run.messages:,} "
             f"({run.distinct_ids:,} distinct Message-IDs) {'= sent, none doubled' if exact else 'MISMATCH'}; "  # noqa: E501
             f"peak RSS: worker {run.peak_worker_kib / 1024:.0f} MiB, largest work horse "
-            f"{run.peak_horse_kib / 1024:.0f} MiB",
+            f"{run.peak_horse_kib / 1024:.0f} MiB (getrusage of the children: "
+            f"{children_after.ru_maxrss / 1024:.0f} MiB); CPU seconds: workers "
+            f"{cpu_workers:.1f}, SMTP sink {cpu_sink:.1f}, PostgreSQL {cpu_pg:.1f}; "
+            f"load average {load:.1f}",
             flush=True,
         )
     controller.stop()
@@ -304,6 +317,30 @@ def main() -> int:
         ok &= r.messages == r.distinct_ids == r.sent and r.failed == 0
     print(f"at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     return 0 if ok else 1
+
+
+def _cpu(usage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of every `postgres` process on this host, and of those ended (the
+    postmaster's waited-for children): the connections of other clients included."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if name.startswith("postgres"):
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += sum(int(v) for v in fields[11:15])
+    return total / tick
 
 
 def _verdict(met: bool) -> str:

@@ -17,13 +17,13 @@ import os
 from collections.abc import Callable, Hashable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 
 from sqlalchemy import select
 
 from dispatch import runtime
-from network.db import utcnow
+from network.db import commit_without_waiting_for_disk, utcnow
 from network.digests import pictures, runs
 from network.digests.models import DigestStatus
 from network.people.models import Person
@@ -185,7 +185,7 @@ def send_digests(
     settings = runtime.current().settings
     outcomes = {person_id: "skipped" for person_id in person_ids}
     stale_before = now - timedelta(seconds=settings.digest_job_timeout)
-    outgoing: list[tuple[int, int, str, EmailMessage]] = []
+    outgoing: list[tuple[int, int, str, Message]] = []
     with runtime.unit_of_work() as uow:
         people = uow.session.scalars(
             select(Person).where(Person.id.in_(sorted(set(person_ids))), Person.is_active)
@@ -236,6 +236,10 @@ def send_digests(
                 runs.mark(uow, [digest_id], DigestStatus.failed, error=str(exc))
                 outcomes[person_id] = "failed"
             else:
+                # Marked at once, each in its own transaction, so a worker dying mid-batch
+                # repeats at most the message in flight; not waiting for the disk costs a repeat
+                # only if the database server itself crashes (`commit_without_waiting_for_disk`).
+                commit_without_waiting_for_disk(uow.session)
                 runs.mark(uow, [digest_id], DigestStatus.sent, message_id=message_id)
                 outcomes[person_id] = "sent"
             uow.commit()
