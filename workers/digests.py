@@ -1,13 +1,28 @@
 """Sending digests.
 
 `fan_out` (RQ's cron runs it every 15 minutes, `commons digests run` by hand) finds in SQL, in
-batches, the people whose digest is due and asks for one `send` job each, under a deterministic
-job id (`digest-<person>-<period>`), through the outbox. `send` claims the person's period in the
-database, builds, renders, hands the email to the transport and marks it sent. A claimed period
-is never claimed again unless its send failed or its worker died (a claim older than the job
-timeout), so duplicate fan-outs, two schedulers and re-runs send nothing twice; a temporary SMTP
-failure raises, and RQ retries the job with backoff; a permanent one is recorded and the others
-go on."""
+batches, the people whose digest is due and asks, through the outbox, for one `send_many` job
+per `PEOPLE_PER_JOB` of them, under a deterministic job id. `send_many` claims each person's
+period in the database, builds, renders, hands each email to the transport and marks it sent.
+A claimed period is never claimed again unless its send failed or its worker died (a claim
+older than the job timeout), so duplicate fan-outs, two schedulers and re-runs send nothing
+twice; a temporary SMTP failure raises, and RQ retries the job with backoff (those sent stay
+sent, the others are taken over); a permanent one is recorded and the others go on.
+`commons jobs retry digest-<person>-<period>` asks for one person's `send` again.
+
+At scale (issue 22: a federation's 10,000 people at Monday 07:00), the work is shaped so that
+nothing is paid per person that people share (`network.digests.build.build_many`):
+- a job of 100 people pays RQ's fork, the outbox claim and its own transaction once;
+- the batch's reads are a fixed number of statements however many boards, follows or history
+  each person has: each board's news once (everyone in a federation reads its board),
+  memberships, preferences and tokens, last windows, follows and mutes, due actions, huddles,
+  the problems' counts, the claims — one statement each for the whole batch;
+- each digest then costs its own mark (one small transaction that does not wait for the disk,
+  so a worker dying mid-batch repeats at most the message in flight);
+- the emails share one SMTP connection, built with `email.mime` (the modern email policy's
+  header parsing cost more than building the digest);
+- a chart is drawn once per measure and data version (`ChartFiles`, shared by the jobs and the
+  workers of a host), never once per person."""
 
 from __future__ import annotations
 
