@@ -142,9 +142,28 @@ def main() -> int:
 
     from aiosmtpd.controller import Controller
     from redis import Redis
-    from sqlalchemy import delete, select, update
 
     from dispatch import runtime
+
+    sink = Sink(port=_free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    mail_url = f"smtp://127.0.0.1:{sink.port}?starttls=off"
+    os.environ["MAIL_URL"] = mail_url
+    rt = runtime.current()
+    redis = Redis.from_url(args.redis_url)
+    # One run at a time: another's reset would delete this one's digests mid-run.
+    if not redis.set("bench-digests:running", os.getpid(), nx=True, ex=int(args.timeout) * 3):
+        raise SystemExit("another benchmarks/digests.py is running on this Redis database")
+    try:
+        return _measure(args, env, instance, sink, controller, mail_url, rt, redis)
+    finally:
+        redis.delete("bench-digests:running")
+
+
+def _measure(args, env, instance, sink, controller, mail_url, rt, redis) -> int:
+    from sqlalchemy import delete, select, update
+
     from network.db import utcnow
     from network.digests import periods
     from network.digests.models import (
@@ -159,14 +178,6 @@ def main() -> int:
     from network.people.models import Membership, Person
     from network.seed.bench import federation_name
     from workers import digests
-
-    sink = Sink(port=_free_port())
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    mail_url = f"smtp://127.0.0.1:{sink.port}?starttls=off"
-    os.environ["MAIL_URL"] = mail_url
-    rt = runtime.current()
-    redis = Redis.from_url(args.redis_url)
 
     with rt.session_factory() as s:
         fed = s.scalar(
@@ -206,6 +217,7 @@ def main() -> int:
             s.execute(delete(OutboxJob).where(OutboxJob.func.in_(PERIOD_FUNCS)))
             s.commit()
         redis.flushdb()  # this benchmark's own database index only
+        redis.set("bench-digests:running", os.getpid(), ex=int(args.timeout) * 3)
         for png in (instance / "charts").glob("*"):
             png.unlink()
         sink.reset()
@@ -247,7 +259,7 @@ def main() -> int:
             time.sleep(0.02)
         for p in procs:
             if p.poll() is None:
-                p.terminate()
+                p.kill()  # past the timeout: a warm shutdown would finish its job first
                 p.wait()
         time.sleep(0.2)  # the sink's last replies
         self_after = resource.getrusage(resource.RUSAGE_SELF)
