@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup
 # Tokens name the API's URL as their issuer, and that follows PORT: show it when not the default.
 TOKEN_ENV := $(if $(filter-out 5000,$(PORT)),PORT=$(PORT) ,)
 
-.PHONY: install run test test-sqlite test-postgres lint format openapi clients clients-lock lock bench bench-national clean
+.PHONY: install run test test-sqlite test-postgres lint format openapi clients clients-lock lock bench bench-national bench-digests clean
 
 install: $(STAMP)
 
@@ -86,6 +86,15 @@ bench-national: install
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/hot_list.py --scales N \
 		--readers 1000 --write-rates '' --writes-elsewhere 20 --writes-near 2 $(BENCH_ARGS)
+
+# Digests at scale L (issue 22, point 3): the Monday 07:00 cohort of Bench Federation L (seeded
+# by `commons seed bench --scale L` into commons_bench_l) sent by 1, then 2 RQ workers to a
+# local SMTP sink; Redis database 5 of REDIS_URL's server is the benchmark's own.
+BENCH_DIGESTS_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/commons_bench_l
+BENCH_DIGESTS_REDIS_URL ?= redis://127.0.0.1:6379/5
+bench-digests: install
+	$(BIN)/python benchmarks/digests.py --database-url $(BENCH_DIGESTS_DATABASE_URL) \
+		--redis-url $(BENCH_DIGESTS_REDIS_URL) $(BENCH_ARGS)
 
 # Re-pin every dependency after changing pyproject.toml.
 lock: install

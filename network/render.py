@@ -54,5 +54,13 @@ def _environment() -> Environment:
     return env
 
 
+def warm_up() -> None:
+    """Compile every template now (a worker does, before it forks a process per job)."""
+    env = _environment()
+    for name in env.list_templates():
+        if not name.startswith("_"):
+            env.get_template(name)
+
+
 def render(template: str, **context: object) -> str:
     return _environment().get_template(template).render(**context)

@@ -1,25 +1,46 @@
 """Sending digests.
 
 `fan_out` (RQ's cron runs it every 15 minutes, `commons digests run` by hand) finds in SQL, in
-batches, the people whose digest is due and asks for one `send` job each, under a deterministic
-job id (`digest-<person>-<period>`), through the outbox. `send` claims the person's period in the
-database, builds, renders, hands the email to the transport and marks it sent. A claimed period
-is never claimed again unless its send failed or its worker died (a claim older than the job
-timeout), so duplicate fan-outs, two schedulers and re-runs send nothing twice; a temporary SMTP
-failure raises, and RQ retries the job with backoff; a permanent one is recorded and the others
-go on."""
+batches, the people whose digest is due and asks, through the outbox, for one `send_many` job
+per `PEOPLE_PER_JOB` of them, under a deterministic job id. `send_many` claims each person's
+period in the database, builds, renders, hands each email to the transport and marks it sent.
+A claimed period is never claimed again unless its send failed or its worker died (a claim
+older than the job timeout), so duplicate fan-outs, two schedulers and re-runs send nothing
+twice; a temporary SMTP failure raises, and RQ retries the job with backoff (those sent stay
+sent, the others are taken over); a permanent one is recorded and the others go on.
+`commons jobs retry digest-<person>-<period>` asks for one person's `send` again.
+
+At scale (issue 22: a federation's 10,000 people at Monday 07:00), the work is shaped so that
+nothing is paid per person that people share (`network.digests.build.build_many`):
+- a job of 100 people pays RQ's fork, the outbox claim and its own transaction once;
+- the batch's reads are a fixed number of statements however many boards, follows or history
+  each person has: each board's news once (everyone in a federation reads its board),
+  memberships, preferences and tokens, last windows, follows and mutes, due actions, huddles,
+  the problems' counts, the claims — one statement each for the whole batch;
+- each digest then costs its own mark (one small transaction that does not wait for the disk,
+  so a worker dying mid-batch repeats at most the message in flight);
+- the emails share one SMTP connection, built with `email.mime` (the modern email policy's
+  header parsing cost more than building the digest);
+- a chart is drawn once per measure and data version (`ChartFiles`, shared by the jobs and the
+  workers of a host), never once per person."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Hashable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import Message
+from pathlib import Path
+
+from sqlalchemy import select
 
 from dispatch import runtime
-from network.db import utcnow
+from network.db import commit_without_waiting_for_disk, utcnow
 from network.digests import pictures, runs
-from network.digests.models import Digest, DigestStatus
+from network.digests.models import DigestStatus
 from network.people.models import Person
 from network.uow import Job
 from workers import mail
@@ -27,6 +48,10 @@ from workers import mail
 log = logging.getLogger("commons.digests")
 
 BATCH = 500
+# People per `send_many` job: the fork, the outbox claim and the shared reads of a job are paid
+# once for all of them; small enough that a batch takes about a second, and that two workers
+# share a cohort evenly.
+PEOPLE_PER_JOB = 100
 
 
 @dataclass
@@ -39,7 +64,16 @@ class Summary:
 
 
 def job_id(person_id: int, period: str) -> str:
+    """The job of one person's digest (`commons jobs retry` asks for one by this name)."""
     return f"digest-{person_id}-{period}"
+
+
+def batch_job_id(person_ids: list[int], period: str) -> str:
+    """The job of a batch: the same people and period, the same id (a repeated fan-out's copy
+    waits in the queue as one job); any other batch of theirs finds their digests claimed."""
+    ids = ",".join(map(str, person_ids))
+    digest = hashlib.sha256(ids.encode()).hexdigest()[:12]
+    return f"digests-{period}-{person_ids[0]}-{person_ids[-1]}-{digest}"
 
 
 def fan_out(
@@ -69,13 +103,14 @@ def fan_out(
                     limit=BATCH,
                     everyone=everyone,
                 )
-                for person_id in people:
+                for start in range(0, len(people), PEOPLE_PER_JOB):
+                    part = people[start : start + PEOPLE_PER_JOB]
                     uow.enqueue_after_commit(
                         Job(
-                            "workers.digests.send",
-                            (person_id, schedule.period),
+                            "workers.digests.send_many",
+                            (part, schedule.period),
                             queue="digests",
-                            job_id=job_id(person_id, schedule.period),
+                            job_id=batch_job_id(part, schedule.period),
                         )
                     )
                 uow.commit()
@@ -120,8 +155,20 @@ def run(
 
 
 def send(person_id: int, period: str) -> str:
-    """The job: one person's digest of `period`. Raises `mail.TemporaryFailure` for RQ to retry."""
-    return send_digest(person_id, now=utcnow(), period=period)
+    """The job of one person's digest of `period` (a retry by hand). Raises
+    `mail.TemporaryFailure` for RQ to retry."""
+    return send_digest(person_id, now=utcnow(), period=period, charts=chart_store())
+
+
+def send_many(person_ids: list[int], period: str) -> dict[str, int]:
+    """The job: the digests of `period` of a batch of people (the fan-out's), each claimed,
+    built, sent and marked as `send_digest` does for one. Raises `mail.TemporaryFailure` for RQ
+    to retry the batch: the retry finds those sent already sent, and takes the others over."""
+    outcomes = send_digests(person_ids, now=utcnow(), period=period, charts=chart_store())
+    counts: dict[str, int] = {}
+    for outcome in outcomes.values():
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
 
 
 def send_digest(
@@ -129,63 +176,124 @@ def send_digest(
     *,
     now: datetime,
     period: str | None = None,
-    charts: dict | None = None,
+    charts: pictures.ChartCache | None = None,
 ) -> str:
     """One person's digest of the current period (which must be `period`, when given): "sent",
     "empty", "skipped" (not theirs to send, or no longer due) or "failed" (for good)."""
+    return send_digests([person_id], now=now, period=period, charts=charts)[person_id]
+
+
+def send_digests(
+    person_ids: list[int],
+    *,
+    now: datetime,
+    period: str | None = None,
+    charts: pictures.ChartCache | None = None,
+) -> dict[int, str]:
+    """The digests of many people, each "sent", "empty", "skipped" or "failed" as
+    `send_digest` says, in a fixed number of statements for the batch (`runs.prepare_many`)
+    and one small transaction per email sent (marking it: a digest is marked sent as soon as
+    the server has it, so a worker dying mid-batch repeats at most the one in flight, under the
+    same Message-ID). All are claimed, in one transaction, before any is sent; the emails go
+    out on one SMTP connection. A temporary failure stops the batch: the digest it hit and
+    those not yet sent are released (failed), and it raises for RQ to retry."""
     settings = runtime.current().settings
+    outcomes = {person_id: "skipped" for person_id in person_ids}
+    stale_before = now - timedelta(seconds=settings.digest_job_timeout)
+    outgoing: list[tuple[int, int, str, Message]] = []
     with runtime.unit_of_work() as uow:
-        person = uow.session.get(Person, person_id)
-        if person is None or not person.is_active:
-            return "skipped"
-        built = runs.prepare(
+        people = uow.session.scalars(
+            select(Person).where(Person.id.in_(sorted(set(person_ids))), Person.is_active)
+        ).all()
+        built = runs.prepare_many(
             uow,
-            person,
+            people,
             now=now,
             public_url=settings.public_url,
             api_url=settings.api_url,
             secret=settings.secret(),
         )
-        if period is not None and built.period != period:
+        if period is not None:
             # Late (a retry after the next period began): that period's run covers the news.
-            return "skipped"
-        stale_before = now - timedelta(seconds=settings.digest_job_timeout)
-        row = runs.claim(uow, built, stale_before=stale_before)
-        if row is None:
-            return "skipped"
-        if not built.worth_sending:
-            runs.finish(row, DigestStatus.empty)
-            uow.commit()
-            return "empty"
-        message_id = mail.digest_id(settings, person.id, built.period)
-        images = pictures.charts_of(uow, built, charts if charts is not None else {})
-        message = mail.digest_message(
-            settings,
-            to=person.email,
-            subject=built.subject,
-            text=runs.render_text(built),
-            html=runs.render_html(built, pictures.as_cid(images)),
-            message_id=message_id,
-            unsubscribe_url=built.unsubscribe_link,
-            images={pictures.content_id(key): png for key, png in images.items()},
-        )
-        digest_id = row.id
+            built = [b for b in built if b.period == period]
+        held = runs.claim_many(uow, built, stale_before=stale_before)
+        built = [b for b in built if b.person.id in held]
+        empty = [b for b in built if not b.worth_sending]
+        runs.mark(uow, [held[b.person.id] for b in empty], DigestStatus.empty)
+        outcomes.update({b.person.id: "empty" for b in empty})
+        full = [b for b in built if b.worth_sending]
+        for b, images in zip(full, pictures.charts_of_many(uow, full, charts), strict=True):
+            message_id = mail.digest_id(settings, b.person.id, b.period)
+            message = mail.digest_message(
+                settings,
+                to=b.person.email,
+                subject=b.subject,
+                text=runs.render_text(b),
+                html=runs.render_html(b, pictures.as_cid(images)),
+                message_id=message_id,
+                unsubscribe_url=b.unsubscribe_link,
+                images={pictures.content_id(key): png for key, png in images.items()},
+            )
+            outgoing.append((b.person.id, held[b.person.id], message_id, message))
         uow.commit()  # claimed before anything is sent
-    try:
-        mail.send(settings, message)
-    except mail.TemporaryFailure as exc:
-        log.warning("digest for person %s not sent, to be retried: %s", person_id, exc)
-        _finish(digest_id, DigestStatus.failed, error=f"temporary: {exc}")
-        raise
-    except Exception as exc:  # one bad address never stops the others
-        log.warning("digest for person %s not sent: %s", person_id, exc)
-        _finish(digest_id, DigestStatus.failed, error=str(exc))
-        return "failed"
-    _finish(digest_id, DigestStatus.sent, message_id=message_id)
-    return "sent"
+    with runtime.unit_of_work() as uow, mail.reusing_connections():
+        for n, (person_id, digest_id, message_id, message) in enumerate(outgoing):
+            try:
+                mail.send(settings, message)
+            except mail.TemporaryFailure as exc:
+                log.warning("digests from person %s on not sent, to be retried: %s", person_id, exc)
+                rest = [d for _p, d, _m, _e in outgoing[n:]]
+                runs.mark(uow, rest, DigestStatus.failed, error=f"temporary: {exc}")
+                uow.commit()
+                raise
+            except Exception as exc:  # one bad address never stops the others
+                log.warning("digest for person %s not sent: %s", person_id, exc)
+                runs.mark(uow, [digest_id], DigestStatus.failed, error=str(exc))
+                outcomes[person_id] = "failed"
+            else:
+                # Marked at once, each in its own transaction, so a worker dying mid-batch
+                # repeats at most the message in flight; not waiting for the disk costs a repeat
+                # only if the database server itself crashes (`commit_without_waiting_for_disk`).
+                commit_without_waiting_for_disk(uow.session)
+                runs.mark(uow, [digest_id], DigestStatus.sent, message_id=message_id)
+                outcomes[person_id] = "sent"
+            uow.commit()
+    return outcomes
 
 
-def _finish(digest_id: int, status: DigestStatus, **details: str) -> None:
-    with runtime.unit_of_work() as uow:
-        runs.finish(uow.session.get_one(Digest, digest_id), status, **details)
-        uow.commit()
+class ChartFiles(MutableMapping):
+    """Charts remembered as files (`pictures`): shared by a worker's jobs, each run in a
+    process of its own, and by the other workers of the host. Keys name the chart and its
+    data's fingerprint, so a file is never stale; each is written whole, then renamed."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, key: Hashable) -> Path:
+        return self.folder / (hashlib.sha256(repr(key).encode()).hexdigest() + ".png")
+
+    def __getitem__(self, key: Hashable) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def __setitem__(self, key: Hashable, png: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self._path(key)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(png)
+        tmp.replace(path)
+
+    def __delitem__(self, key: Hashable) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def __iter__(self) -> Iterator[Hashable]:
+        raise TypeError("a chart store is looked up by key, not listed")
+
+    def __len__(self) -> int:
+        return len(list(self.folder.glob("*.png"))) if self.folder.exists() else 0
+
+
+def chart_store() -> ChartFiles:
+    return ChartFiles(runtime.current().settings.instance_path / "charts")

@@ -5,10 +5,18 @@ from __future__ import annotations
 import smtplib
 import ssl
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from email import policy
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -58,24 +66,71 @@ def digest_message(
     message_id: str,
     unsubscribe_url: str,
     images: dict[str, bytes] | None = None,
-) -> EmailMessage:
+) -> Message:
     """A digest or notification: plain text and HTML, one-click unsubscribe (RFC 8058), a
     list id, marked as automatic (no out-of-office replies), and a Message-ID of its own
-    making, the same however often the same digest is sent, so a repeat can be dropped."""
-    message = new_message(settings, to=to, subject=subject, text=text)
-    message.add_alternative(html, subtype="html")
+    making, the same however often the same digest is sent, so a repeat can be dropped.
+
+    Built from `email.mime` parts on the compat32 policy: a digest run makes thousands, and the
+    modern policy parses every header it is given (about 4 ms a message; this is a tenth of
+    that). The result is the same MIME tree `new_message` would make (multipart/alternative of
+    text and HTML, the HTML multipart/related with its charts), headers encoded (RFC 2047) only
+    when they are not ASCII, and nothing folded below RFC 5322's hard limit."""
+    alternative = MIMEMultipart("alternative", policy=FAST_POLICY)
+    alternative.attach(_text_part(text, "plain"))
+    html_part = _text_part(html, "html")
     if images:
-        html_part = message.get_body(preferencelist=("html",))
-        assert html_part is not None
+        related = MIMEMultipart("related", policy=FAST_POLICY)
+        related.attach(html_part)
         for cid, png in images.items():  # the charts the HTML shows, by Content-ID
-            html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>")
-    message.replace_header("Message-ID", message_id)
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["List-Id"] = f"Commons digests <digests.{_host(settings.public_url)}>"
-    message["Auto-Submitted"] = "auto-generated"
-    message["Precedence"] = "bulk"
-    return message
+            image = MIMEImage(png, "png", policy=FAST_POLICY)
+            image["Content-ID"] = f"<{cid}>"
+            image["Content-Disposition"] = "inline"
+            related.attach(image)
+        alternative.attach(related)
+    else:
+        alternative.attach(html_part)
+    for name, value in (
+        ("From", settings.mail_from),
+        ("To", to),
+        ("Subject", subject),
+        ("Date", format_datetime(datetime.now(UTC))),
+        ("Message-ID", message_id),
+        ("List-Unsubscribe", f"<{unsubscribe_url}>"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ("List-Id", f"Commons digests <digests.{_host(settings.public_url)}>"),
+        ("Auto-Submitted", "auto-generated"),
+        ("Precedence", "bulk"),
+    ):
+        alternative[name] = value if value.isascii() else _encoded(name, value)
+    return alternative
+
+
+# compat32 stores headers as given; lines are folded only past RFC 5322's limit.
+FAST_POLICY = policy.compat32.clone(max_line_length=998)
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
+
+
+def _text_part(body: str, subtype: str) -> MIMEText:
+    """ASCII as 7bit (readable, links clickable in the raw message), anything else as UTF-8
+    quoted-printable, as `new_message` does."""
+    if body.isascii():
+        return MIMEText(body, subtype, "us-ascii", policy=FAST_POLICY)
+    part = MIMEText("", subtype, policy=FAST_POLICY)
+    del part["Content-Transfer-Encoding"]  # 7bit for the empty body: set anew with the charset
+    part.set_payload(body, _UTF8_QP)
+    return part
+
+
+def _encoded(name: str, value: str) -> str:
+    """A header with non-ASCII text, as RFC 2047 encoded words: addresses keep their address
+    part as it is, only the display name is encoded."""
+    if name in ("From", "To"):
+        display, address = parseaddr(value)
+        if address and address.isascii():
+            return formataddr((display, address), charset="utf-8")
+    return Header(value, "utf-8").encode()
 
 
 def _host(url: str) -> str:
@@ -99,7 +154,7 @@ def notification_id(settings: Settings, person_id: int, key: str) -> str:
     return f"<{key.replace(':', '.')}.{person_id}@{_host(settings.api_url)}>"
 
 
-def send(settings: Settings, message: EmailMessage) -> str:
+def send(settings: Settings, message: Message) -> str:
     """Hand the message over; returns where it went (a file path or the SMTP host). Raises
     `TemporaryFailure` or `PermanentFailure` when SMTP does not take it."""
     if settings.mail_url is None:
@@ -130,7 +185,7 @@ def _describe(recipients: dict) -> str:
     return "; ".join(f"{who}: {code} {_text(text)}" for who, (code, text) in recipients.items())
 
 
-def _write_to_outbox(outbox: Path, message: EmailMessage) -> Path:
+def _write_to_outbox(outbox: Path, message: Message) -> Path:
     outbox.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = outbox / f"{stamp}-{uuid.uuid4().hex[:12]}.eml"
@@ -143,7 +198,58 @@ def _write_to_outbox(outbox: Path, message: EmailMessage) -> Path:
 STARTTLS_MODES = ("opportunistic", "required", "off")
 
 
-def _send_smtp(url: str, message: EmailMessage) -> str:
+@contextmanager
+def reusing_connections() -> Iterator[None]:
+    """Within the block, `send` keeps its SMTP connection open and sends the next message on
+    it (a digest job's batch), instead of one connection per message; a connection that fails
+    is dropped and the next message opens a new one. Closed (QUIT) when the block ends."""
+    pool: dict[str, smtplib.SMTP] = {}
+    token = _pool.set(pool)
+    try:
+        yield
+    finally:
+        _pool.reset(token)
+        for client in pool.values():
+            _close(client)
+
+
+_pool: ContextVar[dict[str, smtplib.SMTP] | None] = ContextVar("smtp_pool", default=None)
+
+
+def _close(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
+def _send_smtp(url: str, message: Message) -> str:
+    pool = _pool.get()
+    if pool is None:
+        client, host = _connect(url)
+        with client:
+            client.send_message(message)
+        return host
+    if url not in pool:
+        pool[url] = _connect(url)[0]
+    client = pool[url]
+    try:
+        client.send_message(message)
+    except smtplib.SMTPRecipientsRefused:
+        try:
+            client.rset()  # the connection is still good: the next message goes on it
+        except (smtplib.SMTPException, OSError):
+            del pool[url]
+            client.close()
+        raise
+    except BaseException:
+        del pool[url]
+        client.close()
+        raise
+    return urlsplit(url).hostname or ""
+
+
+def _connect(url: str) -> tuple[smtplib.SMTP, str]:
     """`smtps://` speaks TLS from the start; `smtp://` upgrades with STARTTLS when the server
     offers it, and `smtp://...?starttls=required` refuses to send in the clear. Certificates are
     checked against the system's trust store (`SSL_CERT_FILE` names another)."""
@@ -160,7 +266,7 @@ def _send_smtp(url: str, message: EmailMessage) -> str:
         )
     else:
         client = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=30)
-    with client:
+    try:
         if parts.scheme == "smtp" and starttls != "off":
             client.ehlo()
             if client.has_extn("starttls"):
@@ -172,5 +278,7 @@ def _send_smtp(url: str, message: EmailMessage) -> str:
                 )
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
-        client.send_message(message)
-    return parts.hostname
+    except BaseException:
+        _close(client)
+        raise
+    return client, parts.hostname

@@ -77,7 +77,7 @@ class Principal:
 
 # A person and their memberships with each organisation's parent and grandparent, in one
 # statement built once (its compiled form is cached; authentication runs it on every request).
-_PRINCIPAL = (
+_MEMBERSHIPS = (
     select(
         Person.email,
         Person.is_superuser,
@@ -91,8 +91,8 @@ _PRINCIPAL = (
     .outerjoin(Membership, Membership.person_id == Person.id)
     .outerjoin(_ORG, _ORG.id == Membership.organisation_id)
     .outerjoin(_PARENT, _PARENT.id == _ORG.parent_id)
-    .where(Person.id == bindparam("person_id"))
 )
+_PRINCIPAL = _MEMBERSHIPS.where(Person.id == bindparam("person_id"))
 
 
 def principal_of(session: Session, person_id: int, *, active: bool = True) -> Principal | None:
@@ -102,6 +102,28 @@ def principal_of(session: Session, person_id: int, *, active: bool = True) -> Pr
     rows = session.connection().execute(_PRINCIPAL, {"person_id": person_id}).all()
     if not rows or (active and not rows[0][2]):
         return None
+    return _principal(person_id, rows)
+
+
+# The same for many people at once (a digest run's batch): one statement, whatever their number.
+_PRINCIPALS = _MEMBERSHIPS.add_columns(Person.id).where(
+    Person.id.in_(bindparam("person_ids", expanding=True))
+)
+
+
+def principals_of(session: Session, person_ids: Sequence[int]) -> dict[int, Principal]:
+    """The principals of these people, active or not, in one statement; missing ids are left
+    out."""
+    session.flush()
+    by_person: dict[int, list] = {}
+    if person_ids:
+        found = session.connection().execute(_PRINCIPALS, {"person_ids": sorted(set(person_ids))})
+        for *row, person_id in found:
+            by_person.setdefault(person_id, []).append(row)
+    return {person_id: _principal(person_id, rows) for person_id, rows in by_person.items()}
+
+
+def _principal(person_id: int, rows: Sequence) -> Principal:
     roles: dict[int, Role] = {}
     belongs: set[int] = set()
     federations: set[int] = set()

@@ -4,15 +4,17 @@ mode no text anyone wrote."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import heapq
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from itertools import islice, takewhile
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from network import access
-from network.access import Principal
 from network.activity.descriptions import describe
 from network.activity.models import Activity
 from network.digests.models import DigestContent, Follow, Frequency, ThreadChoice
@@ -24,8 +26,9 @@ from network.uow import UnitOfWork
 from network.workstreams import standing
 
 MAX_ITEMS = 20
-# How many of the window's activity rows are read at most (newest first): more than a digest
-# could ever show, however busy the network.
+# How many of the window's activity rows on a reader's boards are read at most (newest first),
+# before their own and muted ones are set aside: more than a digest could ever show, however
+# busy the network (people who share their boards share this read).
 MAX_ROWS = 1000
 SECTIONS = {
     "needs_you": "Needs you",
@@ -111,54 +114,15 @@ def _link(public_url: str, kind: str, thread_id: int) -> str:
     return public_url + _PATHS.get(kind, "/activity").format(thread_id)
 
 
-def _followed(uow: UnitOfWork, principal: Principal) -> set[tuple[str, int]]:
-    """The threads the person follows: asked to, or by writing in them or their practice's
-    signal (one statement)."""
-    implicit = or_(
-        and_(Activity.actor_id == principal.person_id, Activity.verb.in_(_WROTE)),
-        and_(
-            Activity.verb == "signalled",
-            Activity.actor_practice_id.in_(sorted(principal.practices)),
-        ),
-    )
-    rows = uow.session.execute(
-        select(Activity.thread_type, Activity.thread_id)
-        .where(implicit)
-        .union(
-            select(Follow.thread_type, Follow.thread_id).where(
-                Follow.person_id == principal.person_id, Follow.choice == ThreadChoice.follow
-            )
-        )
-    ).all()
-    return {(t, i) for t, i in rows}
+@dataclass(frozen=True)
+class Reader:
+    """One person whose digest is built, with what differs from person to person."""
 
-
-def _news(uow: UnitOfWork, principal: Principal, start: datetime, end: datetime):
-    """The window's activity the person may read now, not caused by them, not muted: newest
-    first, with the identities anonymity shows and the threads' current titles."""
-    shown, title, _board = access.thread_columns(Activity.thread_type, Activity.thread_id)
-    muted = exists().where(
-        Follow.person_id == principal.person_id,
-        Follow.choice == ThreadChoice.mute,
-        Follow.thread_type == Activity.thread_type,
-        Follow.thread_id == Activity.thread_id,
-    )
-    stmt = access.join_shown_identity(
-        select(Activity, Person.name, access.SHOWN_PRACTICE.name, title),
-        anonymity=Activity.anonymity,
-        person_id=Activity.actor_id,
-        practice_id=Activity.actor_practice_id,
-    ).where(
-        Activity.board_id.in_(sorted(access.readable_board_ids(principal))),
-        shown,
-        Activity.at >= start,
-        Activity.at < end,
-        or_(Activity.actor_id.is_(None), Activity.actor_id != principal.person_id),
-        ~muted,
-    )
-    return uow.session.execute(
-        stmt.order_by(Activity.at.desc(), Activity.id.desc()).limit(MAX_ROWS)
-    ).all()
+    person: Person
+    preference: Preference
+    period: str
+    window_start: datetime
+    unsubscribe_link: str = ""
 
 
 def build(
@@ -174,104 +138,357 @@ def build(
 ) -> Built:
     """The digest `person` would get now for `period`, covering activity from `window_start`
     to `now`. Permissions are the person's as they are now."""
-    principal = access.load_principal(uow.session, person)
+    reader = Reader(person, preference, period, window_start, unsubscribe_link)
+    [built] = build_many(uow, [reader], now=now, public_url=public_url)
+    return built
+
+
+def build_many(
+    uow: UnitOfWork, readers: Sequence[Reader], *, now: datetime, public_url: str
+) -> list[Built]:
+    """The digests of many people at once, each exactly as `build` would make it alone, in a
+    fixed number of statements however many boards, follows or history each person has: what
+    people share is read once for all of them (the news of each set of boards, the problems'
+    counts), and what is each person's own (memberships, follows and mutes, actions, huddles) in
+    one statement for the whole batch, then sorted out per person here. The news is read once
+    per distinct set of readable boards (people of one practice share theirs)."""
+    if not readers:
+        return []
+    principals = access.principals_of(uow.session, [r.person.id for r in readers])
+    context = _Context(uow, readers, principals, now)
+    news_of = _news_of_board_sets(uow, readers, principals, now, public_url)
+    followed, muted = _follows(uow, principals, news_of.values())
+    problem_ids = {
+        row.thread[1]
+        for rows in news_of.values()
+        for row in rows
+        if row.thread[0] == "problem" and row.verb in _PROBLEM_NEWS
+    }
+    counts = _affected_counts(uow, problem_ids)
+    found = []
+    for reader in readers:
+        pid = reader.person.id
+        principal = principals[pid]
+        mute = muted[pid]
+        start = reader.window_start
+        mine = [
+            row
+            for row in news_of[principal.belongs]
+            if row.at >= start
+            and (row.actor_id is None or row.actor_id != pid)
+            and (not mute or row.thread not in mute)
+        ]
+        found.append(
+            _build_one(
+                reader,
+                context.needs_you(reader, public_url),
+                mine,
+                followed[pid],
+                counts,
+                now=now,
+                public_url=public_url,
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One activity row of the news, as every reader of its boards sees it: read and described
+    once for all of them."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    thread: tuple[str, int]
+    verb: str
+    title: str
+    item: Item  # what `full` digests show
+    titles_item: Item  # the same in `titles` mode: no excerpt, no chart
+
+
+class _Context:
+    """What needs each reader: their due actions and huddles, read for the whole batch."""
+
+    def __init__(self, uow: UnitOfWork, readers, principals, now: datetime) -> None:
+        self.now = now
+        self.today: dict[int, date] = {}
+        self.horizon: dict[int, timedelta] = {}
+        for reader in readers:
+            pid = reader.person.id
+            zone = ZoneInfo(reader.preference.timezone)
+            self.today[pid] = now.astimezone(zone).date()
+            weekly = reader.preference.frequency is Frequency.weekly
+            self.horizon[pid] = timedelta(days=7 if weekly else 1)
+        latest_by = max(self.today[p] + self.horizon[p] - timedelta(days=1) for p in self.today)
+        # `today` differs from zone to zone: each action's "overdue" is worked out per person.
+        self.actions = standing.due_actions_of(
+            uow, principals, by=latest_by, today=min(self.today.values())
+        )
+        ends = {p: now + self.horizon[p] for p in self.today}
+        self.huddles = standing.huddles_of(uow, principals, start=now, ends=ends)
+
+    def needs_you(self, reader: Reader, public_url: str) -> list[Item]:
+        pid = reader.person.id
+        today, horizon = self.today[pid], self.horizon[pid]
+        by = today + horizon - timedelta(days=1)
+        items = []
+        for action in self.actions[pid]:
+            if action.due_on > by:
+                continue
+            items.append(
+                Item(
+                    line=f"Your action “{action.title}” in “{action.workstream_title}”",
+                    link=_link(public_url, "workstream", action.workstream_id),
+                    note="overdue" if action.due_on < today else f"due {day(action.due_on)}",
+                )
+            )
+        for huddle in self.huddles[pid]:
+            items.append(
+                Item(
+                    line=f"Huddle of “{huddle.workstream_title}”",
+                    link=f"{public_url}/workstreams/{huddle.workstream_id}/agenda",
+                    at=huddle.starts_at,
+                    note="huddle",
+                )
+            )
+        return items
+
+
+def _news_of_board_sets(
+    uow: UnitOfWork, readers, principals, now: datetime, public_url: str
+) -> dict[frozenset[int], list[_Row]]:
+    """For each distinct set of readable boards among the readers: the activity on them from
+    the earliest of their people's windows to `now`, newest first, at most MAX_ROWS, with the
+    identities anonymity shows and the threads' current titles. Each person then keeps the
+    rows of their own window, not caused by them, not muted.
+
+    One statement for the whole batch: each board's newest MAX_ROWS rows since the earliest
+    window, read once however many people read that board (everyone in a federation reads its
+    board), then merged per set of boards. Any row among a set's newest MAX_ROWS is among its
+    own board's newest MAX_ROWS, so the merge is what a query per set would return."""
+    starts: dict[frozenset[int], datetime] = {}
+    for reader in readers:
+        boards = principals[reader.person.id].belongs
+        starts[boards] = min(starts.get(boards, reader.window_start), reader.window_start)
+    by_board = _news(uow, frozenset().union(*starts), min(starts.values()), now, public_url)
+    found = {}
+    for boards, start in starts.items():
+        merged = heapq.merge(*(by_board.get(b, ()) for b in sorted(boards)), key=_newest_first)
+        found[boards] = list(islice(takewhile(_since(start), merged), MAX_ROWS))
+    return found
+
+
+def _since(start: datetime) -> Callable[[_Row], bool]:
+    return lambda row: row.at >= start
+
+
+def _newest_first(row: _Row) -> tuple[float, int]:
+    return (-row.at.timestamp(), -row.id)
+
+
+def _news(
+    uow: UnitOfWork, boards: frozenset[int], start: datetime, end: datetime, public_url: str
+) -> dict[int, list[_Row]]:
+    """Each board's newest MAX_ROWS rows of activity from `start` to `end`, newest first."""
+    shown, title, _board = access.thread_columns(Activity.thread_type, Activity.thread_id)
+    rank = (
+        func.row_number()
+        .over(partition_by=Activity.board_id, order_by=(Activity.at.desc(), Activity.id.desc()))
+        .label("rank")
+    )
+    stmt = access.join_shown_identity(
+        select(
+            Activity.id,
+            Activity.board_id,
+            Activity.at,
+            Activity.actor_id,
+            Activity.thread_type,
+            Activity.thread_id,
+            Activity.verb,
+            Activity.subject_id,
+            Activity.data,
+            Person.name.label("actor"),
+            access.SHOWN_PRACTICE.name.label("practice"),
+            title.label("title"),
+            rank,
+        ),
+        anonymity=Activity.anonymity,
+        person_id=Activity.actor_id,
+        practice_id=Activity.actor_practice_id,
+    ).where(
+        Activity.board_id.in_(sorted(boards)),
+        shown,
+        Activity.at >= start,
+        Activity.at < end,
+    )
+    ranked = stmt.subquery()
+    query = (
+        select(ranked)
+        .where(ranked.c.rank <= MAX_ROWS)
+        .order_by(ranked.c.board_id, ranked.c.at.desc(), ranked.c.id.desc())
+    )
+    found: dict[int, list[_Row]] = {}
+    for (
+        row_id,
+        board_id,
+        at,
+        actor_id,
+        kind,
+        thread_id,
+        verb,
+        subject_id,
+        data,
+        actor,
+        practice,
+        thread_title,
+        _rank,
+    ) in uow.session.execute(query):
+        chart = None
+        if verb == "measure_signal":
+            chart = ChartRef(thread_id, subject_id, data.get("series"))
+        titles_item = Item(
+            line=describe(verb, data, excerpts=False),
+            link=_link(public_url, kind, thread_id),
+            who=actor or practice,
+            at=at,
+        )
+        item = replace(titles_item, excerpt=data.get("excerpt"), chart=chart)
+        found.setdefault(board_id, []).append(
+            _Row(row_id, at, actor_id, (kind, thread_id), verb, thread_title, item, titles_item)
+        )
+    return found
+
+
+def _follows(uow: UnitOfWork, principals, news) -> tuple[dict, dict]:
+    """Each person's followed threads among those in the news — asked to, or by writing in them
+    or their practice's signal — and their muted threads: two statements for the batch."""
+    followed: dict[int, set[tuple[str, int]]] = {p: set() for p in principals}
+    muted: dict[int, set[tuple[str, int]]] = {p: set() for p in principals}
+    for person_id, kind, thread_id, choice in uow.session.execute(
+        select(Follow.person_id, Follow.thread_type, Follow.thread_id, Follow.choice).where(
+            Follow.person_id.in_(sorted(principals))
+        )
+    ):
+        (followed if choice == ThreadChoice.follow else muted)[person_id].add((kind, thread_id))
+    threads: dict[str, set[int]] = {kind: set() for kind in _PATHS}
+    for rows in news:
+        for row in rows:
+            threads.setdefault(row.thread[0], set()).add(row.thread[1])
+    by_practice: dict[int, list[int]] = {}
+    for person_id, principal in principals.items():
+        for practice_id in principal.practices:
+            by_practice.setdefault(practice_id, []).append(person_id)
+    implicit = or_(
+        and_(Activity.actor_id.in_(sorted(principals)), Activity.verb.in_(_WROTE)),
+        and_(Activity.verb == "signalled", Activity.actor_practice_id.in_(sorted(by_practice))),
+    )
+    in_news = or_(
+        *(
+            and_(Activity.thread_type == kind, Activity.thread_id.in_(sorted(ids)))
+            for kind, ids in sorted(threads.items())
+        )
+    )
+    for actor_id, practice_id, verb, kind, thread_id in uow.session.execute(
+        select(
+            Activity.actor_id,
+            Activity.actor_practice_id,
+            Activity.verb,
+            Activity.thread_type,
+            Activity.thread_id,
+        )
+        .where(implicit, in_news)
+        .distinct()
+    ):
+        if verb in _WROTE and actor_id in followed:
+            followed[actor_id].add((kind, thread_id))
+        if verb == "signalled" and practice_id is not None:
+            for person_id in by_practice.get(practice_id, ()):
+                followed[person_id].add((kind, thread_id))
+    return followed, muted
+
+
+def _affected_counts(uow: UnitOfWork, problem_ids: set[int]) -> dict[int, int]:
+    return dict(
+        uow.session.execute(
+            select(Problem.id, Problem.affected_count).where(Problem.id.in_(sorted(problem_ids)))
+        ).all()
+    )
+
+
+def _build_one(
+    reader: Reader,
+    needs: list[Item],
+    news: list[_Row],
+    followed: set[tuple[str, int]],
+    counts: dict[int, int],
+    *,
+    now: datetime,
+    public_url: str,
+) -> Built:
+    preference = reader.preference
     titles_only = preference.content is DigestContent.titles
     built = Built(
-        person=person,
-        period=period,
-        window_start=window_start,
+        person=reader.person,
+        period=reader.period,
+        window_start=reader.window_start,
         window_end=now,
         titles_only=titles_only,
         activity_link=f"{public_url}/activity",
         settings_link=f"{public_url}/settings/digest",
-        unsubscribe_link=unsubscribe_link,
-    )
-    zone = ZoneInfo(preference.timezone)
-    today = now.astimezone(zone).date()
-    horizon = timedelta(days=7 if preference.frequency is Frequency.weekly else 1)
-    needs = _needs_you(
-        uow, principal, public_url, today, today + horizon - timedelta(days=1), now, horizon
+        unsubscribe_link=reader.unsubscribe_link,
     )
     built.overdue = sum(1 for i in needs if i.note == "overdue")
-    followed = _followed(uow, principal)
     sections = {key: [] for key in SECTIONS}  # type: dict[str, list[Item]]
     sections["needs_you"] = needs
+    following, workstreams, library = (
+        sections["following"],
+        sections["workstreams"],
+        sections["library"],
+    )
     problems: dict[int, dict] = {}
-    for activity, actor, practice, thread_title in _news(uow, principal, window_start, now):
-        kind, thread_id = activity.thread_type, activity.thread_id
-        who = actor or practice
-        excerpt = None if titles_only else activity.data.get("excerpt")
-        chart = None
-        if activity.verb == "measure_signal" and not titles_only:
-            chart = ChartRef(thread_id, activity.subject_id, activity.data.get("series"))
-        item = Item(
-            line=describe(activity.verb, activity.data, excerpts=False),
-            link=_link(public_url, kind, thread_id),
-            excerpt=excerpt,
-            who=who,
-            at=activity.at,
-            chart=chart,
-        )
-        if (kind, thread_id) in followed:
-            sections["following"].append(item)
+    for row in news:
+        item = row.titles_item if titles_only else row.item
+        kind = row.thread[0]
+        if row.thread in followed:
+            following.append(item)
         elif kind == "problem":
-            if activity.verb in _PROBLEM_NEWS:
-                entry = problems.setdefault(
-                    thread_id, {"title": thread_title, "new": False, "signals": 0}
-                )
-                entry["new"] |= activity.verb == "posted"
-                entry["signals"] += activity.verb == "signalled"
+            if row.verb in _PROBLEM_NEWS:
+                entry = problems.get(row.thread[1])
+                if entry is None:
+                    entry = problems[row.thread[1]] = {
+                        "title": row.title,
+                        "new": False,
+                        "signals": 0,
+                    }
+                entry["new"] |= row.verb == "posted"
+                entry["signals"] += row.verb == "signalled"
         elif kind == "workstream":
-            if activity.verb in _WORKSTREAM_NEWS:
-                sections["workstreams"].append(item)
+            if row.verb in _WORKSTREAM_NEWS:
+                workstreams.append(item)
         elif kind == "library_entry":
-            sections["library"].append(item)
-    sections["problems"] = _ranked_problems(uow, problems, public_url)
-    news = sum(len(v) for k, v in sections.items() if k != "needs_you")
-    built.news = news
+            library.append(item)
+    # Only the first MAX_ITEMS can show, and problems come second: the rest are only counted.
+    sizes = {key: len(items) for key, items in sections.items()}
+    sizes["problems"] = len(problems)
+    sections["problems"] = _ranked_problems(problems, counts, public_url, MAX_ITEMS)
+    built.news = sum(n for k, n in sizes.items() if k != "needs_you")
     kept = MAX_ITEMS
     for key, title in SECTIONS.items():
         items = sections[key][: max(kept, 0)]
         kept -= len(items)
         if items:
             built.sections.append(Section(key, title, items))
-    built.more = sum(len(v) for v in sections.values()) - built.shown
-    built.subject = _subject(sections)
+    built.more = sum(sizes.values()) - built.shown
+    built.subject = _subject(sections, sizes)
     return built
 
 
-def _needs_you(uow, principal, public_url, today: date, by: date, now: datetime, horizon):
-    items = []
-    for action in standing.due_actions(uow, principal, by=by, today=today):
-        items.append(
-            Item(
-                line=f"Your action “{action.title}” in “{action.workstream_title}”",
-                link=_link(public_url, "workstream", action.workstream_id),
-                note="overdue" if action.overdue else f"due {day(action.due_on)}",
-            )
-        )
-    for huddle in standing.huddles(uow, principal, start=now, end=now + horizon):
-        items.append(
-            Item(
-                line=f"Huddle of “{huddle.workstream_title}”",
-                link=f"{public_url}/workstreams/{huddle.workstream_id}/agenda",
-                at=huddle.starts_at,
-                note="huddle",
-            )
-        )
-    return items
-
-
-def _ranked_problems(uow: UnitOfWork, problems: dict[int, dict], public_url: str) -> list[Item]:
-    """One line per problem with news, most practices affected first."""
-    if not problems:
-        return []
-    counts = dict(
-        uow.session.execute(
-            select(Problem.id, Problem.affected_count).where(Problem.id.in_(sorted(problems)))
-        ).all()
-    )
-    ranked = sorted(problems, key=lambda pid: (-counts.get(pid, 0), -pid))
+def _ranked_problems(
+    problems: dict[int, dict], counts: dict[int, int], public_url: str, limit: int
+) -> list[Item]:
+    """One line per problem with news, most practices affected first: the first `limit`."""
+    ranked = sorted(problems, key=lambda pid: (-counts.get(pid, 0), -pid))[:limit]
     items = []
     for pid in ranked:
         entry = problems[pid]
@@ -295,7 +512,7 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _subject(sections: dict[str, list[Item]]) -> str:
+def _subject(sections: dict[str, list[Item]], sizes: dict[str, int]) -> str:
     """What needs them first, then the biggest news: "2 actions due · 5 problems shared"."""
     parts = []
     overdue = sum(1 for i in sections["needs_you"] if i.note == "overdue")
@@ -314,6 +531,6 @@ def _subject(sections: dict[str, list[Item]]) -> str:
         ("library", "library update", "library updates"),
     ]
     for key, one, many in news:
-        if sections[key]:
-            parts.append(_plural(len(sections[key]), one, many))
+        if sizes[key]:
+            parts.append(_plural(sizes[key], one, many))
     return " · ".join(parts[:3]) or "Nothing new"

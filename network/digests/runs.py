@@ -3,14 +3,17 @@ period's digest go out once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from network.db import insert_or_get, utcnow
 from network.digests import claims, periods, tokens
-from network.digests.build import Built, build
+from network.digests.build import Built, Reader, build_many
 from network.digests.models import (
     Digest,
     DigestPreference,
@@ -52,24 +55,58 @@ def prepare(
     secret: str,
 ) -> Built:
     """The digest the person would get if it were sent now (the preview, and what is sent)."""
-    preference = preference_of(uow, person.id)
-    period, _due = periods.latest_due(
-        preference.frequency if preference.frequency is not Frequency.off else Frequency.daily,
-        preference.weekday,
-        preference.hour,
-        preference.timezone,
-        now,
+    [built] = prepare_many(
+        uow, [person], now=now, public_url=public_url, api_url=api_url, secret=secret
     )
-    return build(
-        uow,
-        person,
-        preference,
-        period=period,
-        window_start=window_start(uow, person, preference, now),
-        now=now,
-        public_url=public_url,
-        unsubscribe_link=unsubscribe_link(uow, person.id, api_url=api_url, secret=secret),
+    return built
+
+
+def prepare_many(
+    uow: UnitOfWork,
+    people: Sequence[Person],
+    *,
+    now: datetime,
+    public_url: str,
+    api_url: str,
+    secret: str,
+) -> list[Built]:
+    """`prepare` for many people at once (a digest job's batch), in a fixed number of
+    statements: their preferences and unsubscribe tokens, where each one's news starts, then
+    `build_many`."""
+    if not people:
+        return []
+    ids = [p.id for p in people]
+    tokens_by_person = tokens.tokens_for(uow, secret, ids)
+    stored = {
+        row.person_id: row
+        for row in uow.session.scalars(
+            select(DigestPreference).where(DigestPreference.person_id.in_(sorted(ids)))
+        )
+    }
+    last_sent = dict(
+        uow.session.execute(
+            select(Digest.person_id, func.max(Digest.window_end))
+            .where(Digest.person_id.in_(sorted(ids)), Digest.status == DigestStatus.sent)
+            .group_by(Digest.person_id)
+        ).all()
     )
+    readers = []
+    for person in people:
+        preference = preference_from(stored.get(person.id))
+        frequency = preference.frequency
+        period, _due = periods.latest_due(
+            frequency if frequency is not Frequency.off else Frequency.daily,
+            preference.weekday,
+            preference.hour,
+            preference.timezone,
+            now,
+        )
+        start = last_sent.get(person.id)
+        if start is None:  # a first digest covers the last day or week, never before they joined
+            start = max(periods.first_window_start(frequency, now), person.created_at)
+        link = f"{api_url}/api/v1/unsubscribe/{tokens_by_person[person.id]}"
+        readers.append(Reader(person, preference, period, start, link))
+    return build_many(uow, readers, now=now, public_url=public_url)
 
 
 def render_text(built: Built) -> str:
@@ -224,6 +261,88 @@ def claim(uow: UnitOfWork, built: Built, *, stale_before: datetime) -> Digest | 
         },
     )
     return row if taken else None
+
+
+def claim_many(
+    uow: UnitOfWork, built: Sequence[Built], *, stale_before: datetime
+) -> dict[int, int]:
+    """`claim` for many digests at once: {person id: digest row id} of those this run now
+    holds. The new rows in one INSERT that leaves alone any (person, period) row already there,
+    whoever made it (the unique key decides, as in `claim`); rows already there are read in one
+    statement and taken over, one by one, only when failed or stale."""
+    if not built:
+        return {}
+    claimed_at = utcnow()
+    dialect = uow.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    made = uow.session.execute(
+        insert(Digest)
+        .values(
+            [
+                {
+                    "person_id": b.person.id,
+                    "period": b.period,
+                    "status": DigestStatus.claimed,
+                    "window_start": b.window_start,
+                    "window_end": b.window_end,
+                    "items": b.shown,
+                    "claimed_at": claimed_at,
+                    "attempts": 1,
+                }
+                for b in built
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["person_id", "period"])
+        .returning(Digest.person_id, Digest.id)
+    ).all()
+    held = {person_id: digest_id for person_id, digest_id in made}
+    others = {(b.person.id, b.period): b for b in built if b.person.id not in held}
+    if others:
+        existing = uow.session.scalars(
+            select(Digest).where(Digest.person_id.in_(sorted({p for p, _ in others})))
+        ).all()
+        for row in existing:
+            b = others.get((row.person_id, row.period))
+            if b is None:
+                continue
+            taken = claims.take_over(
+                uow.session,
+                Digest,
+                row,
+                stale_before=stale_before,
+                values={
+                    "window_start": b.window_start,
+                    "window_end": b.window_end,
+                    "items": b.shown,
+                },
+            )
+            if taken:
+                held[row.person_id] = row.id
+    return held
+
+
+def mark(
+    uow: UnitOfWork,
+    digest_ids: Sequence[int],
+    status: DigestStatus,
+    *,
+    message_id: str | None = None,
+    error: str | None = None,
+) -> None:
+    """`finish` for claimed digests by id, in one UPDATE."""
+    if not digest_ids:
+        return
+    table = Digest.__table__
+    uow.session.connection().execute(
+        update(table)  # type: ignore[arg-type]
+        .where(table.c.id.in_(sorted(digest_ids)))
+        .values(
+            status=status,
+            message_id=message_id,
+            error=error[:500] if error else None,
+            sent_at=utcnow() if status is DigestStatus.sent else None,
+        )
+    )
 
 
 def finish(

@@ -4,17 +4,20 @@ window, cancelled ones left out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from network import access
 from network.access import Principal
 from network.access import workstreams as rules
+from network.organisations.models import Organisation
 from network.people.models import Membership, Role
 from network.uow import UnitOfWork
-from network.workstreams import calendar, meetings
+from network.workstreams import meetings
 from network.workstreams.models import (
     Action,
     ActionStatus,
@@ -45,44 +48,120 @@ class Huddle:
 def due_actions(uow: UnitOfWork, principal: Principal, *, by: date, today: date) -> list[DueAction]:
     """The principal's open actions due on or before `by`, in workstreams they read, soonest
     first (one statement)."""
+    return due_actions_of(uow, {principal.person_id: principal}, by=by, today=today)[
+        principal.person_id
+    ]
+
+
+def due_actions_of(
+    uow: UnitOfWork, principals: Mapping[int, Principal], *, by: date, today: date
+) -> dict[int, list[DueAction]]:
+    """`due_actions` of many people at once, in one statement: each one's open actions due by
+    `by`, in workstreams they read (a caller with a nearer horizon for some cuts theirs)."""
+    boards = sorted(set().union(*(access.readable_board_ids(p) for p in principals.values())))
     rows = uow.session.execute(
-        select(Action.id, Action.title, Action.due_on, Workstream.id, Workstream.title)
+        select(
+            Action.owner_id,
+            Action.id,
+            Action.title,
+            Action.due_on,
+            Workstream.id,
+            Workstream.title,
+            Workstream.organisation_id,
+        )
         .join(Workstream, Workstream.id == Action.workstream_id)
         .where(
-            Action.owner_id == principal.person_id,
+            Action.owner_id.in_(sorted(principals)),
             Action.status == ActionStatus.open,
             Action.due_on <= by,
             rules.action_shown(),
             rules.shown(),
-            Workstream.organisation_id.in_(sorted(access.readable_board_ids(principal))),
+            Workstream.organisation_id.in_(boards),
         )
         .order_by(Action.due_on, Action.id)
     ).all()
-    return [DueAction(a, t, d, w, wt, d < today) for a, t, d, w, wt in rows]
+    found: dict[int, list[DueAction]] = {person_id: [] for person_id in principals}
+    for owner, a, t, d, w, wt, board in rows:
+        if board in access.readable_board_ids(principals[owner]):
+            found[owner].append(DueAction(a, t, d, w, wt, d < today))
+    return found
 
 
 def huddles(
     uow: UnitOfWork, principal: Principal, *, start: datetime, end: datetime
 ) -> list[Huddle]:
     """The huddles between `start` and `end` of the workstreams the principal takes part in."""
-    found = []
-    for workstream in calendar.taking_part(uow, principal):
-        for occurrence in meetings.occurrences(workstream, start, end):
-            found.append(Huddle(workstream.id, workstream.title, occurrence.starts_at))
-    if not found:
-        return []
+    ends = {principal.person_id: end}
+    return huddles_of(uow, {principal.person_id: principal}, start=start, ends=ends)[
+        principal.person_id
+    ]
+
+
+def huddles_of(
+    uow: UnitOfWork,
+    principals: Mapping[int, Principal],
+    *,
+    start: datetime,
+    ends: Mapping[int, datetime],
+) -> dict[int, list[Huddle]]:
+    """`huddles` of many people at once, each up to their own end, in three statements however
+    many people, workstreams or huddles: the workstreams any of them may take part in (with
+    their owners' chains), those workstreams' participating practices, and the cancelled
+    huddles. Who takes part is `calendar.taking_part`'s rule, worked out here per person: their
+    practice participates (and has not left), they lead it, or they administer its owner; and
+    they read its board (hidden workstreams left out)."""
+    people = list(principals.values())
+    boards = sorted(set().union(*(access.readable_board_ids(p) for p in people)))
+    practices = sorted(set().union(*(p.practices for p in people)))
+    owner, above = aliased(Organisation), aliased(Organisation)
+    candidates = uow.session.execute(
+        select(Workstream, owner.parent_id, above.parent_id)
+        .join(owner, owner.id == Workstream.organisation_id)
+        .outerjoin(above, above.id == owner.parent_id)
+        .where(Workstream.organisation_id.in_(boards), rules.shown())
+        .order_by(Workstream.id)
+    ).all()
+    ids = [w.id for w, _p, _g in candidates]
+    taking_part: dict[int, set[int]] = {}
+    for workstream_id, practice_id in uow.session.execute(
+        select(Participation.workstream_id, Participation.practice_id).where(
+            Participation.workstream_id.in_(ids),
+            Participation.practice_id.in_(practices),
+            Participation.left_at.is_(None),
+        )
+    ):
+        taking_part.setdefault(workstream_id, set()).add(practice_id)
+    latest = max(ends.values(), default=start)
     cancelled = set(
         uow.session.execute(
             select(Meeting.workstream_id, Meeting.starts_at).where(
-                Meeting.workstream_id.in_(sorted({h.workstream_id for h in found})),
+                Meeting.workstream_id.in_(ids),
                 Meeting.status == MeetingStatus.cancelled,
                 Meeting.starts_at >= start,
-                Meeting.starts_at < end,
+                Meeting.starts_at < latest,
             )
         ).all()
     )
-    kept = [h for h in found if (h.workstream_id, h.starts_at) not in cancelled]
-    return sorted(kept, key=lambda h: (h.starts_at, h.workstream_id))
+    found: dict[int, list[Huddle]] = {}
+    for person_id, principal in principals.items():
+        end = ends[person_id]
+        kept = []
+        for workstream, parent_id, grandparent_id in candidates:
+            ancestors = [parent_id, grandparent_id]
+            chain = [workstream.organisation_id, *(i for i in ancestors if i is not None)]
+            if workstream.hidden or workstream.organisation_id not in principal.belongs:
+                continue
+            if not (
+                workstream.lead_id == person_id
+                or taking_part.get(workstream.id, set()) & principal.practices
+                or access.can_administer(principal, chain)
+            ):
+                continue
+            for occurrence in meetings.occurrences(workstream, start, end):
+                if (workstream.id, occurrence.starts_at) not in cancelled:
+                    kept.append(Huddle(workstream.id, workstream.title, occurrence.starts_at))
+        found[person_id] = sorted(kept, key=lambda h: (h.starts_at, h.workstream_id))
+    return found
 
 
 def huddles_starting(uow: UnitOfWork, *, start: datetime, end: datetime) -> list[Huddle]:

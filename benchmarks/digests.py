@@ -1,0 +1,377 @@
+"""Digests at scale (issue 22, point 3): the Monday 07:00 cohort of one federation at scale L,
+built, rendered and handed to a local SMTP server by real RQ workers, with 1 worker and then 2.
+
+    .venv/bin/python benchmarks/digests.py [--workers 1,2] [--database-url ...]
+
+1. The federation's people (`Bench Federation L`, 10,000 people in `commons_bench_l`, seeded by
+   `commons seed bench --scale L`) are made the Monday 07:00 Europe/London cohort (stored
+   preferences set to it; those without one take the default, which is that).
+2. "Now" is the latest Monday 07:00 in London at or before the clock: the moment RQ's cron
+   would have fanned the cohort out. The workers build each digest at their own clock, as they
+   do in production, so the window is that Monday's period up to the moment it is sent, and
+   holds the seed's last week of news when the seed is recent (each digest is a first one: the
+   run's rows are deleted beforehand).
+3. Per run: the run's digest rows, its outbox rows and Redis database `--redis-url` (its own
+   index, FLUSHDB only) are reset, the chart files emptied; `workers.digests.fan_out(now)`
+   records and enqueues the cohort's batch jobs; N `commons worker --queue digests --burst`
+   processes are started against a local SMTP sink (aiosmtpd, in this process) and waited for.
+4. Reported: wall time from the first job's start (RQ's `started_at`) to the last message the
+   sink received; digests per second; messages received, distinct Message-IDs and any repeat;
+   digests sent, empty and failed as the database records them (the messages must equal the
+   sent, none doubled); the peak RSS of each worker process and of its largest work horse
+   (polled from /proc every 20 ms); the statements a worker ran per digest are the tests'
+   (`tests/workers/test_digest_scale.py`).
+
+Budget: one worker ≤ 60 s for the cohort, two workers ≥ 1.4 times one (on 2 cores)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+
+DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/commons_bench_l"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/5"
+PERIOD_FUNCS = ("workers.digests.send_many", "workers.digests.send")
+
+
+@dataclass
+class Sink:
+    """aiosmtpd on a free port, keeping each message's Message-ID and when it arrived."""
+
+    port: int = 0
+    received: list[tuple[float, str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's hook
+        headers = BytesHeaderParser().parsebytes(envelope.content)
+        with self.lock:
+            for rcpt in envelope.rcpt_tos:
+                self.received.append((time.time(), rcpt, str(headers["Message-ID"])))
+        return "250 OK"
+
+    def reset(self) -> None:
+        with self.lock:
+            self.received.clear()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+@dataclass
+class Run:
+    workers: int
+    wall: float
+    from_launch: float
+    cohort: int
+    asked: int
+    jobs: int
+    sent: int
+    empty: int
+    failed: int
+    skipped_or_left: int
+    messages: int
+    distinct_ids: int
+    peak_worker_kib: int
+    peak_horse_kib: int
+    fan_out_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.sent / self.wall if self.wall else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS)
+    parser.add_argument("--scale", default="L")
+    parser.add_argument("--workers", default="1,2", help="worker counts, run in turn")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run at most")
+    args = parser.parse_args()
+    if args.redis_url.rstrip("/").endswith(("/0", "/13")) or "/" not in args.redis_url[8:]:
+        raise SystemExit("use a Redis database index of this benchmark's own (e.g. /5)")
+
+    instance = Path(tempfile.mkdtemp(prefix="commons-bench-digests-"))
+    env = {
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": args.redis_url,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "bench-digests-secret",
+        "API_URL": "https://commons.bench.example",
+    }
+    os.environ.update(env)
+
+    from aiosmtpd.controller import Controller
+    from redis import Redis
+
+    from dispatch import runtime
+
+    sink = Sink(port=_free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    mail_url = f"smtp://127.0.0.1:{sink.port}?starttls=off"
+    os.environ["MAIL_URL"] = mail_url
+    rt = runtime.current()
+    redis = Redis.from_url(args.redis_url)
+    # One run at a time: another's reset would delete this one's digests mid-run.
+    if not redis.set("bench-digests:running", os.getpid(), nx=True, ex=int(args.timeout) * 3):
+        raise SystemExit("another benchmarks/digests.py is running on this Redis database")
+    try:
+        return _measure(args, env, instance, sink, controller, mail_url, rt, redis)
+    finally:
+        redis.delete("bench-digests:running")
+
+
+def _measure(args, env, instance, sink, controller, mail_url, rt, redis) -> int:
+    from sqlalchemy import delete, select, update
+
+    from network.db import utcnow
+    from network.digests import periods
+    from network.digests.models import (
+        DEFAULT_PREFERENCE,
+        Digest,
+        DigestPreference,
+        DigestStatus,
+        Frequency,
+    )
+    from network.organisations.models import Organisation, OrganisationKind
+    from network.outbox import OutboxJob
+    from network.people.models import Membership, Person
+    from network.seed.bench import federation_name
+    from workers import digests
+
+    with rt.session_factory() as s:
+        fed = s.scalar(
+            select(Organisation.id).where(
+                Organisation.kind == OrganisationKind.federation,
+                Organisation.name == federation_name(args.scale),
+            )
+        )
+        if fed is None:
+            raise SystemExit(f"no {federation_name(args.scale)!r}: commons seed bench first")
+        orgs = select(Organisation.id).where(Organisation.parent_id == fed)
+        tree = {fed, *s.scalars(orgs)}
+        tree |= set(s.scalars(select(Organisation.id).where(Organisation.parent_id.in_(tree))))
+        cohort = sorted(
+            set(
+                s.scalars(
+                    select(Membership.person_id)
+                    .join(Person, Person.id == Membership.person_id)
+                    .where(Membership.organisation_id.in_(tree), Person.is_active)
+                )
+            )
+        )
+        # The Monday 07:00 London cohort: stored preferences set to it, defaults are it.
+        assert DEFAULT_PREFERENCE["frequency"] is Frequency.weekly
+        assert (DEFAULT_PREFERENCE["weekday"], DEFAULT_PREFERENCE["hour"]) == (0, 7)
+        s.execute(
+            update(DigestPreference)
+            .where(DigestPreference.person_id.in_(cohort))
+            .values(frequency=Frequency.weekly, weekday=0, hour=7, timezone="Europe/London")
+        )
+        s.commit()
+    period, now = periods.latest_due(Frequency.weekly, 0, 7, "Europe/London", utcnow())
+
+    def reset() -> None:
+        with rt.session_factory() as s:
+            s.execute(delete(Digest).where(Digest.period == period))
+            s.execute(delete(OutboxJob).where(OutboxJob.func.in_(PERIOD_FUNCS)))
+            s.commit()
+        redis.flushdb()  # this benchmark's own database index only
+        redis.set("bench-digests:running", os.getpid(), ex=int(args.timeout) * 3)
+        for png in (instance / "charts").glob("*"):
+            png.unlink()
+        sink.reset()
+
+    print(
+        f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"{federation_name(args.scale)}: {len(cohort):,} people; now {now.isoformat()} "
+        f"(period {period}); SMTP sink on port {sink.port}",
+        flush=True,
+    )
+    runs: list[Run] = []
+    for count in [int(n) for n in args.workers.split(",") if n]:
+        reset()
+        started = time.perf_counter()
+        asked = digests.fan_out(now, echo=lambda _line: None)
+        fan_out_seconds = time.perf_counter() - started
+        jobs = redis.llen("rq:queue:digests")
+        self_before = resource.getrusage(resource.RUSAGE_SELF)
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        pg_before = _postgres_cpu()
+        launched = time.time()
+        procs = [
+            subprocess.Popen(
+                [str(BIN / "commons"), "worker", "--queue", "digests", "--burst"],
+                env={**os.environ, **env, "MAIL_URL": mail_url},
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(count)
+        ]
+        peak_worker = peak_horse = 0
+        deadline = time.monotonic() + args.timeout
+        while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
+            for p in procs:
+                peak_worker = max(peak_worker, _rss_kib(p.pid))
+                for child in _children(p.pid):
+                    peak_horse = max(peak_horse, _rss_kib(child))
+            time.sleep(0.02)
+        for p in procs:
+            if p.poll() is None:
+                p.kill()  # past the timeout: a warm shutdown would finish its job first
+                p.wait()
+        time.sleep(0.2)  # the sink's last replies
+        self_after = resource.getrusage(resource.RUSAGE_SELF)
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_workers = _cpu(children_after) - _cpu(children_before)
+        cpu_sink = _cpu(self_after) - _cpu(self_before)  # the SMTP sink and the polling
+        cpu_pg = _postgres_cpu() - pg_before
+        load = os.getloadavg()[0]
+        first_start = _first_job_start(redis) or launched
+        with sink.lock:
+            received = list(sink.received)
+        last = max((t for t, _r, _m in received), default=first_start)
+        with rt.session_factory() as s:
+            rows = s.execute(
+                select(Digest.status, Digest.message_id).where(Digest.period == period)
+            ).all()
+        statuses = [status for status, _m in rows]
+        ids = [m for _t, _r, m in received]
+        run = Run(
+            workers=count,
+            wall=last - first_start,
+            from_launch=last - launched,
+            cohort=len(cohort),
+            asked=len(asked),
+            jobs=jobs,
+            sent=statuses.count(DigestStatus.sent),
+            empty=statuses.count(DigestStatus.empty),
+            failed=statuses.count(DigestStatus.failed),
+            skipped_or_left=len(asked) - len(rows),
+            messages=len(received),
+            distinct_ids=len(set(ids)),
+            peak_worker_kib=peak_worker,
+            peak_horse_kib=peak_horse,
+            fan_out_seconds=fan_out_seconds,
+        )
+        sent_ids = {m for status, m in rows if status is DigestStatus.sent}
+        exact = run.messages == run.distinct_ids == run.sent and set(ids) == sent_ids
+        runs.append(run)
+        print(
+            f"{count} worker{'s' if count > 1 else ''}: {run.wall:.1f} s from the first job to "
+            f"the last message ({run.from_launch:.1f} s from launching the workers), "
+            f"{run.rate:.0f} digests/s; fan-out {run.fan_out_seconds:.1f} s for {run.asked:,} "
+            f"people in {run.jobs} jobs; sent {run.sent:,}, empty {run.empty:,}, failed "
+            f"{run.failed}, not done {run.skipped_or_left}; messages {run.messages:,} "
+            f"({run.distinct_ids:,} distinct Message-IDs) {'= sent, none doubled' if exact else 'MISMATCH'}; "  # noqa: E501
+            f"peak RSS: worker {run.peak_worker_kib / 1024:.0f} MiB, largest work horse "
+            f"{run.peak_horse_kib / 1024:.0f} MiB (getrusage of the children: "
+            f"{children_after.ru_maxrss / 1024:.0f} MiB); CPU seconds: workers "
+            f"{cpu_workers:.1f}, SMTP sink {cpu_sink:.1f}, PostgreSQL {cpu_pg:.1f}; "
+            f"load average {load:.1f}",
+            flush=True,
+        )
+    controller.stop()
+    reset()
+    ok = True
+    one = next((r for r in runs if r.workers == 1), None)
+    two = next((r for r in runs if r.workers == 2), None)
+    if one:
+        met = one.wall <= 60 and one.sent + one.empty == one.cohort
+        ok &= met
+        print(f"budget: one worker ≤ 60 s for the cohort: {one.wall:.1f} s {_verdict(met)}")
+    if one and two:
+        ratio = two.rate / one.rate if one.rate else 0.0
+        ok &= ratio >= 1.4
+        print(f"budget: two workers ≥ 1.4 times one: {ratio:.2f} times {_verdict(ratio >= 1.4)}")
+    for r in runs:
+        ok &= r.messages == r.distinct_ids == r.sent and r.failed == 0
+    print(f"at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    return 0 if ok else 1
+
+
+def _cpu(usage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of every `postgres` process on this host, and of those ended (the
+    postmaster's waited-for children): the connections of other clients included."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if name.startswith("postgres"):
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += sum(int(v) for v in fields[11:15])
+    return total / tick
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT MET"
+
+
+def _first_job_start(redis) -> float | None:
+    """The earliest `started_at` of the run's jobs (RQ keeps finished jobs for a while)."""
+    from rq.job import Job
+    from rq.registry import FinishedJobRegistry
+
+    ids = FinishedJobRegistry("digests", connection=redis).get_job_ids()
+    starts = [
+        j.started_at.replace(tzinfo=UTC).timestamp()
+        for j in Job.fetch_many(ids, connection=redis)
+        if j is not None and j.started_at is not None
+    ]
+    return min(starts) if starts else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
