@@ -426,6 +426,16 @@ def kill_trial(rig: Rig, rng: random.Random) -> Tally:
     return result
 
 
+def _batch_job(redis, person_id: int, period: str) -> dict:
+    """The batch job (`workers.digests.batch_job_id`: digests-<period>-<first>-<last>-<hash>)
+    whose people's ids span this person's, as Redis holds it."""
+    for key in redis.scan_iter(match=f"rq:job:digests-{period}-*"):
+        first, last = key.decode().removeprefix(f"rq:job:digests-{period}-").split("-")[:2]
+        if int(first) <= person_id <= int(last):
+            return redis.hgetall(key)
+    return {}
+
+
 def _explain_lost(rig: Rig, lost: set[str]) -> None:
     """Where each lost digest stands: its row, and its job in Redis."""
     redis = rig.redis.client()
@@ -435,7 +445,7 @@ def _explain_lost(rig: Rig, lost: set[str]) -> None:
             rows = s.scalars(select(Digest).where(Digest.person_id == person.id)).all()
             for row in rows or [None]:
                 period = row.period if row else "?"
-                job = redis.hgetall(f"rq:job:digest-{person.id}-{period}") if row else {}
+                job = _batch_job(redis, person.id, period) if row else {}
                 shown = {
                     k.decode(): v.decode()[:80]
                     for k, v in job.items()
