@@ -230,9 +230,13 @@ class DriverSelect:
     `compiled_for` says None otherwise and `UnitOfWork.read` runs it through SQLAlchemy. Rows
     are tuples, read by position (a Row reads the same way)."""
 
+    # Runs expanded already, per statement: a reader reads the same page again and again.
+    EXPANDED_MAX = 1024
+
     def __init__(self, statement: Select) -> None:
         self.statement = statement
         self._compiled: dict[str, SQLCompiler | None] = {}
+        self._expanded: dict[tuple, tuple[str, dict]] = {}
 
     def compiled_for(self, dialect: Dialect) -> SQLCompiler | None:
         if dialect.name not in self._compiled:
@@ -244,13 +248,34 @@ class DriverSelect:
             self._compiled[dialect.name] = compiled if plain else None
         return self._compiled[dialect.name]
 
-    @staticmethod
-    def expand(compiled: SQLCompiler, params: Mapping[str, Any] | None) -> tuple[str, dict]:
-        """The SQL and the driver's parameters for one run, as SQLAlchemy would send them."""
+    def expand(self, compiled: SQLCompiler, params: Mapping[str, Any] | None) -> tuple[str, dict]:
+        """The SQL and the driver's parameters for one run, as SQLAlchemy would send them (the
+        same parameters give the same SQL: remembered, at most EXPANDED_MAX of them)."""
+        try:
+            # Types too: equal values of other types (1 and True, 1 and 1.0) may render apart.
+            key: tuple | None = (
+                id(compiled),
+                *(
+                    (name, value, type(value), *map(type, value))
+                    if isinstance(value, tuple)
+                    else (name, value, type(value))
+                    for name, value in sorted((params or {}).items())
+                ),
+            )
+            hash(key)
+        except TypeError:  # a value that is not hashable: expanded every time
+            key = None
+        found = self._expanded.get(key) if key is not None else None
+        if found is not None:
+            return found
         state = compiled.construct_expanded_state(dict(params or {}), escape_names=False)
         processors = state.processors
         values = {
-            key: processors[key](value) if key in processors else value
-            for key, value in state.parameters.items()
+            name: processors[name](value) if name in processors else value
+            for name, value in state.parameters.items()
         }
+        if key is not None:
+            if len(self._expanded) >= self.EXPANDED_MAX:
+                self._expanded.clear()
+            self._expanded[key] = (state.statement, values)
         return state.statement, values

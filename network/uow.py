@@ -126,7 +126,7 @@ class UnitOfWork:
         if driver is not None:
             compiled = select.compiled_for(self._bind_dialect())
             if compiled is not None:
-                sql, values = DriverSelect.expand(compiled, params)
+                sql, values = select.expand(compiled, params)
                 return driver.execute(sql, values).fetchall()
         self.session.flush()  # Core, past the ORM: pending changes first (free when none)
         return self.session.connection().execute(select.statement, params).all()
