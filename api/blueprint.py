@@ -5,6 +5,9 @@ characters, and a request target of at most `MAX_REQUEST_TARGET` bytes."""
 
 from __future__ import annotations
 
+import enum
+from datetime import datetime
+
 import flask_smorest
 import marshmallow as ma
 from flask import current_app, request
@@ -55,9 +58,43 @@ def has_nul(value) -> bool:
     return False
 
 
+# Results of query strings already parsed (see `BodyRequiredParser.parse`), per process.
+PARSED_QUERIES_MAX = 1024
+_IMMUTABLE = (int, float, str, bool, type(None), enum.Enum, datetime)
+
+
 class BodyRequiredParser(FlaskParser):
     """Insists on a body where one is required, reads it with the app's JSON provider, and
     refuses NUL characters anywhere (no database stores them in text)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._parsed: dict[tuple, dict] = {}
+
+    def parse(self, argmap, req=None, *, location=None, validate=None, **kwargs):
+        """webargs' parse; a query string that a schema which says its arguments depend on the
+        query string alone (`parsed_once`: no defaults read from the clock, no hooks that read
+        the request or the database) has already loaded is answered with the same arguments,
+        without loading it again (a client reads a list with the same query over and over).
+        Only successful loads are remembered, with immutable values only, and each request
+        gets its own copy; a query string that fails is refused afresh every time."""
+        if (
+            location not in ("query", "querystring")
+            or validate is not None
+            or not getattr(argmap, "parsed_once", False)
+        ):
+            return super().parse(argmap, req, location=location, validate=validate, **kwargs)
+        query = (req if req is not None else request).query_string
+        key = (argmap, query, kwargs.get("unknown"))
+        found = self._parsed.get(key)
+        if found is None:
+            found = super().parse(argmap, req, location=location, **kwargs)
+            if not all(isinstance(v, _IMMUTABLE) for v in found.values()):
+                return found
+            if len(self._parsed) >= PARSED_QUERIES_MAX:
+                self._parsed.clear()  # bounded: clients can send any query strings
+            self._parsed[key] = found
+        return dict(found)
 
     def _raw_load_json(self, req):
         # webargs reads bodies with the standard library's json, which accepts NaN, lone

@@ -100,6 +100,9 @@ class ProblemDetailSchema(ProblemSchema):
 
 
 class ProblemQuery(PageQuery):
+    # What it loads depends on the query string alone: parsed once per process (blueprint.py).
+    parsed_once = True
+
     board_id = fields.Integer(**ID)
     status = fields.Enum(ProblemStatus)
     tag = fields.String(validate=validate.Length(min=1, max=40))

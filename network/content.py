@@ -130,9 +130,7 @@ def read_versions_outside_transaction(engine: Engine, scopes: Iterable[str]) -> 
                 raise RuntimeError("a pooled connection just checked out has no driver connection")
             driver.autocommit = True  # a single statement is its own transaction
             try:
-                rows = driver.execute(
-                    "SELECT scope, version FROM content_scope WHERE scope = ANY(%s)", (wanted,)
-                ).fetchall()
+                return read_versions_in_autocommit(driver, wanted)
             finally:
                 driver.autocommit = False
         else:
@@ -147,6 +145,17 @@ def read_versions_outside_transaction(engine: Engine, scopes: Iterable[str]) -> 
                 cursor.close()
     finally:
         pooled.close()
+    found = dict(rows)
+    return {scope: found.get(scope, 0) for scope in wanted}
+
+
+def read_versions_in_autocommit(driver, scopes: Iterable[str]) -> dict[str, int]:
+    """The scopes' numbers, on a psycopg connection (PostgreSQL) in autocommit: one statement,
+    its own transaction."""
+    wanted = sorted(set(scopes))
+    rows = driver.execute(
+        "SELECT scope, version FROM content_scope WHERE scope = ANY(%s)", (wanted,)
+    ).fetchall()
     found = dict(rows)
     return {scope: found.get(scope, 0) for scope in wanted}
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 import orjson
-from sqlalchemy import DateTime, MetaData, create_engine, event, text
-from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy import DateTime, MetaData, Select, create_engine, event, text
+from sqlalchemy.engine import CursorResult, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
 
@@ -227,3 +228,65 @@ def commit_without_waiting_for_disk(session: Session) -> None:
     the same Message-ID), never for anything a person asked for."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
+class DriverSelect:
+    """A Core SELECT that a hot read runs on the database driver's own connection: compiled by
+    SQLAlchemy once per dialect, each run expands its parameters (expanding and literal ones
+    written in, as SQLAlchemy would) and hands the same SQL to the driver, without SQLAlchemy's
+    execution and result machinery (which costs more than the query on a page of 25 rows).
+
+    Only for a statement whose columns need no conversion on the way out on that dialect (no
+    result processor: ints, strings, JSON, UTC datetimes on PostgreSQL, enums read as text);
+    `compiled_for` says None otherwise and `UnitOfWork.read` runs it through SQLAlchemy. Rows
+    are tuples, read by position (a Row reads the same way)."""
+
+    # Runs expanded already, per statement: a reader reads the same page again and again.
+    EXPANDED_MAX = 1024
+
+    def __init__(self, statement: Select) -> None:
+        self.statement = statement
+        self._compiled: dict[str, SQLCompiler | None] = {}
+        self._expanded: dict[tuple, tuple[str, dict]] = {}
+
+    def compiled_for(self, dialect: Dialect) -> SQLCompiler | None:
+        if dialect.name not in self._compiled:
+            compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
+            plain = not compiled.escaped_bind_names and all(
+                column.type.dialect_impl(dialect).result_processor(dialect, None) is None
+                for column in self.statement.selected_columns
+            )
+            self._compiled[dialect.name] = compiled if plain else None
+        return self._compiled[dialect.name]
+
+    def expand(self, compiled: SQLCompiler, params: Mapping[str, Any] | None) -> tuple[str, dict]:
+        """The SQL and the driver's parameters for one run, as SQLAlchemy would send them (the
+        same parameters give the same SQL: remembered, at most EXPANDED_MAX of them)."""
+        try:
+            # Types too: equal values of other types (1 and True, 1 and 1.0) may render apart.
+            key: tuple | None = (
+                id(compiled),
+                *(
+                    (name, value, type(value), *map(type, value))
+                    if isinstance(value, tuple)
+                    else (name, value, type(value))
+                    for name, value in sorted((params or {}).items())
+                ),
+            )
+            hash(key)
+        except TypeError:  # a value that is not hashable: expanded every time
+            key = None
+        found = self._expanded.get(key) if key is not None else None
+        if found is not None:
+            return found
+        state = compiled.construct_expanded_state(dict(params or {}), escape_names=False)
+        processors = state.processors
+        values = {
+            name: processors[name](value) if name in processors else value
+            for name, value in state.parameters.items()
+        }
+        if key is not None:
+            if len(self._expanded) >= self.EXPANDED_MAX:
+                self._expanded.clear()
+            self._expanded[key] = (state.statement, values)
+        return state.statement, values

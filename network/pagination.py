@@ -31,7 +31,12 @@ def encode_cursor(key: Sequence[Any]) -> str:
     """An opaque cursor for a key of ints, strings and aware datetimes (`decode_cursor` reads
     the datetimes back when told to expect them)."""
     values = [v.isoformat() if isinstance(v, datetime) else v for v in key]
-    raw = json.dumps(values, separators=(",", ":")).encode()
+    if all(type(v) is int or (type(v) is str and v.isascii()) for v in values):
+        # The same bytes as json.dumps below (which escapes non-ASCII text; orjson does not),
+        # faster: every list's cursor is made of ids, counts and times.
+        raw = orjson.dumps(values)
+    else:
+        raw = json.dumps(values, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, PoolProxiedConnection
 from sqlalchemy.orm import Session, sessionmaker
 
 from network import outbox
@@ -16,9 +16,10 @@ from network.content import (
     ReadCache,
     has_written,
     read_versions,
+    read_versions_in_autocommit,
     read_versions_outside_transaction,
 )
-from network.db import writer_session
+from network.db import DriverSelect, writer_session
 
 log = logging.getLogger("commons.uow")
 
@@ -77,10 +78,13 @@ class UnitOfWork:
         # expects to need, read with the first.
         self._versions: dict[str, int] = {}
         self._expected: set[str] = set()
+        # A pooled connection in autocommit for `read` while no session is open (see there).
+        self._reader: PoolProxiedConnection | None = None
 
     @property
     def session(self) -> Session:
         if self._session is None:
+            self._close_reader()  # from here on the session's transaction reads
             if self.writes:
                 self._session = writer_session(self._session_factory)
             else:
@@ -109,6 +113,70 @@ class UnitOfWork:
             )
         return self._read_cache.get({s: self._versions[s] for s in wanted}, key, compute, usable)
 
+    def read(self, select: DriverSelect, params: Mapping[str, Any] | None = None) -> Sequence[Any]:
+        """The rows of a SELECT (tuples, or Rows: read them by position), as this unit sees the
+        database.
+
+        A unit that does not mean to write (a GET) and has not opened its session reads on
+        PostgreSQL at READ COMMITTED outside any transaction, on one pooled connection in
+        autocommit that it keeps for its later reads (and its content versions): no BEGIN, no
+        COMMIT, no session, and the statement handed to the driver as SQLAlchemy compiled it
+        (`DriverSelect`). That reads what a transaction would: at READ COMMITTED every
+        statement sees the database as committed when it starts, in a transaction or not, and a
+        unit with no session has neither written nor locked anything a transaction would keep.
+        Once the session is open (anything else read or written), rows come from its
+        transaction, after its pending changes are flushed."""
+        driver = self._outside_driver() if self._session is None else None
+        if driver is not None:
+            compiled = select.compiled_for(self._bind_dialect())
+            if compiled is not None:
+                sql, values = select.expand(compiled, params)
+                return driver.execute(sql, values).fetchall()
+        self.session.flush()  # Core, past the ORM: pending changes first (free when none)
+        return self.session.connection().execute(select.statement, params).all()
+
+    def _bind(self) -> Engine | None:
+        bind = getattr(self._session_factory, "kw", {}).get("bind")
+        return bind if isinstance(bind, Engine) else None  # tests: one connection
+
+    def _bind_dialect(self):
+        bind = self._bind()
+        assert bind is not None
+        return bind.dialect
+
+    def _outside_driver(self) -> Any | None:
+        """The driver connection this unit reads on outside a transaction, checked out on first
+        use; None where it reads in its session's transaction only (see `read`)."""
+        if self._reader is not None:
+            return self._reader.driver_connection
+        bind = self._bind()
+        if (
+            self.writes
+            or bind is None
+            or bind.dialect.name != "postgresql"  # SQLite: one snapshot per transaction
+            # Known once the engine has connected; an engine set to another level keeps it.
+            or getattr(bind.dialect, "default_isolation_level", None) != "READ COMMITTED"
+            or getattr(bind.dialect, "isolation_level", None) not in (None, "READ COMMITTED")
+        ):
+            return None
+        pooled = bind.raw_connection()
+        driver = pooled.driver_connection
+        if driver is None:  # only once the pool has invalidated it, never on checkout
+            pooled.close()
+            raise RuntimeError("a pooled connection just checked out has no driver connection")
+        driver.autocommit = True  # each statement its own transaction
+        self._reader = pooled
+        return driver
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            pooled, self._reader = self._reader, None
+            try:
+                if pooled.driver_connection is not None:
+                    pooled.driver_connection.autocommit = False  # as the pool hands it out
+            finally:
+                pooled.close()
+
     def peek(self, key: Hashable) -> object | None:
         """What is remembered under `key`, current or not: a hint, never a result to serve."""
         return self._read_cache.peek(key) if self._read_cache is not None else None
@@ -119,9 +187,13 @@ class UnitOfWork:
         self._expected.update(scopes)
 
     def _read_versions(self, scopes: set[str]) -> dict[str, int]:
-        bind = getattr(self._session_factory, "kw", {}).get("bind")
-        if self._session is None and isinstance(bind, Engine):
-            return read_versions_outside_transaction(bind, scopes)
+        if self._session is None:
+            driver = self._outside_driver()
+            if driver is not None:  # the connection later reads of this unit use too
+                return read_versions_in_autocommit(driver, scopes)
+            bind = self._bind()
+            if bind is not None:
+                return read_versions_outside_transaction(bind, scopes)
         # A session already open (or bound to one connection, as in tests): read in it.
         return read_versions(self.session, scopes)
 
@@ -174,6 +246,7 @@ class UnitOfWork:
             self._session.rollback()
 
     def close(self) -> None:
+        self._close_reader()
         self.rollback()
         if self._session is not None:
             self._session.close()

@@ -15,7 +15,7 @@ from api.auth.tokens import AccessTokenValidator
 from api.blueprint import MAX_ID
 from api.context import commons, uow
 from network import content
-from network.access import Principal, principal_of
+from network.access import PRINCIPAL, Principal, principal_from
 from network.people.models import Person
 from network.signin import external
 
@@ -90,8 +90,11 @@ def authenticate() -> None:
             unit.expect_scopes([content.workstream(workstream_id)])
         # Remembered while nothing they are changes (people, organisations: `all`) and their
         # memberships stand (their own scope).
+        # Read through the unit: a GET that has opened no transaction yet reads it without one.
         found = unit.cached(
-            key, lambda: principal_of(unit.session, person_id), scopes=[content.person(person_id)]
+            key,
+            lambda: principal_from(unit.read(PRINCIPAL, {"person_id": person_id}), person_id),
+            scopes=[content.person(person_id)],
         )
     if found is None:
         _refuse("The token's subject is not an active person.")

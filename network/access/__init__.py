@@ -19,10 +19,12 @@ import importlib
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     and_,
     bindparam,
     case,
@@ -33,10 +35,12 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    type_coerce,
 )
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import SQLCoreOperations
 
+from network.db import DriverSelect
 from network.errors import Forbidden, Invalid, NotFound
 from network.organisations.models import Organisation, OrganisationKind
 from network.people.models import Membership, Person, Role
@@ -76,15 +80,18 @@ class Principal:
 
 
 # A person and their memberships with each organisation's parent and grandparent, in one
-# statement built once (its compiled form is cached; authentication runs it on every request).
+# statement built once (its compiled form is cached; authentication runs it on every request:
+# `principal_from` its rows, with the person's id as `person_id`).
+# Role and kind are read as their text (no conversion on the way out): the driver runs it as
+# it is (`DriverSelect`).
 _MEMBERSHIPS = (
     select(
         Person.email,
         Person.is_superuser,
         Person.is_active,
         Membership.organisation_id,
-        Membership.role,
-        _ORG.kind,
+        type_coerce(Membership.role, String).label("role"),
+        type_coerce(_ORG.kind, String).label("kind"),
         _ORG.parent_id,
         _PARENT.parent_id,
     )
@@ -92,14 +99,19 @@ _MEMBERSHIPS = (
     .outerjoin(_ORG, _ORG.id == Membership.organisation_id)
     .outerjoin(_PARENT, _PARENT.id == _ORG.parent_id)
 )
-_PRINCIPAL = _MEMBERSHIPS.where(Person.id == bindparam("person_id"))
+PRINCIPAL = DriverSelect(_MEMBERSHIPS.where(Person.id == bindparam("person_id")))
 
 
 def principal_of(session: Session, person_id: int, *, active: bool = True) -> Principal | None:
     """The principal of a person, from the person and their memberships in one query; None when
     there is no such person (or, unless `active` is False, when they are deactivated)."""
     session.flush()  # Core below, past the ORM: pending changes first (free when there are none)
-    rows = session.connection().execute(_PRINCIPAL, {"person_id": person_id}).all()
+    rows = session.connection().execute(PRINCIPAL.statement, {"person_id": person_id}).all()
+    return principal_from(rows, person_id, active=active)
+
+
+def principal_from(rows: Sequence[Any], person_id: int, *, active: bool = True) -> Principal | None:
+    """The principal from the rows of `PRINCIPAL` for `person_id` (see `principal_of`)."""
     if not rows or (active and not rows[0][2]):
         return None
     return _principal(person_id, rows)
@@ -132,10 +144,10 @@ def _principal(person_id: int, rows: Sequence) -> Principal:
         if org_id is None:
             continue  # no memberships: the outer join's single empty row
         chain = [i for i in (org_id, parent_id, grandparent_id) if i is not None]
-        roles[org_id] = role
+        roles[org_id] = Role(role)
         belongs.update(chain)
         federations.add(chain[-1])
-        if kind is OrganisationKind.practice:
+        if kind == OrganisationKind.practice:
             practices.add(org_id)
     return Principal(
         person_id=person_id,

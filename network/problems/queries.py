@@ -33,6 +33,7 @@ from sqlalchemy.orm import aliased
 from network import access, content
 from network.access import Principal
 from network.access import problems as problem_rules
+from network.db import DriverSelect
 from network.errors import Invalid, NotFound
 from network.organisations.models import Organisation
 from network.pagination import Page, decode_cursor, page_from_rows
@@ -161,7 +162,7 @@ _LIST_COLUMNS = (
 @functools.lru_cache(maxsize=64)
 def _list_statement(
     sort: str, board: bool, status: bool, tag: bool, fulltext: bool, after: bool
-) -> Select:
+) -> DriverSelect:
     """The list's statement for one combination of filters, built once; each request only
     binds its own values (boards, filters, cursor, limit).
 
@@ -190,7 +191,14 @@ def _list_statement(
         bound = [bindparam(f"after_{i}", type_=key.type) for i, key in enumerate(keys)]
         stmt = stmt.where(tuple_(*keys) < tuple_(*bound))
     limit = bindparam("limit", type_=Integer, literal_execute=True)
-    return stmt.order_by(*(k.desc() for k in keys)).limit(limit)
+    return DriverSelect(stmt.order_by(*(k.desc() for k in keys)).limit(limit))
+
+
+# Where each order's keys are in a row of `_LIST_COLUMNS` (rows are read by position).
+_KEY_POSITIONS = {
+    sort: tuple(next(i for i, c in enumerate(_LIST_COLUMNS) if c.key == k.key) for k in keys)
+    for sort, (keys, _types) in _SORT_KEYS.items()
+}
 
 
 def get_all(
@@ -209,14 +217,14 @@ def get_all(
     `_LIST_COLUMNS`; one statement whatever the filters and the page size."""
     if sort not in SORTS:
         raise Invalid(f"sort is one of {', '.join(SORTS)}.", field="sort", location="query")
-    keys, types = _SORT_KEYS[sort]
+    _keys, types = _SORT_KEYS[sort]
     after = decode_cursor(cursor, types)
     fulltext = bool(q) and uow.session.get_bind().dialect.name == "postgresql"
     stmt = _list_statement(
         sort, board_id is not None, status is not None, bool(tag), fulltext, after is not None
     )
     if q and not fulltext:
-        stmt = stmt.where(_words_match(q))
+        stmt = DriverSelect(stmt.statement.where(_words_match(q)))
     params: dict = {
         "boards": tuple(sorted(access.readable_board_ids(principal))),
         "me": principal.person_id,
@@ -231,8 +239,7 @@ def get_all(
         params.update((f"after_{i}", value) for i, value in enumerate(after))
 
     def run() -> Sequence[Row]:
-        uow.session.flush()  # executed in Core (rows, not entities): pending changes first
-        return uow.session.connection().execute(stmt, params).all()
+        return uow.read(stmt, params)  # Core rows, not entities; outside a transaction for a GET
 
     # The reader and their boards are in the key: a page is only ever served to whom it was
     # read for (`can_edit` is theirs), and only while nothing it shows has changed.
@@ -242,8 +249,8 @@ def get_all(
     scopes = [content.board(b) for b in params["boards"]]
     key = ("problems", *reader, sort, board_id, status, tag, q, limit, cursor)
     rows = uow.cached(key, run, scopes)
-    names = [k.key for k in keys]
-    return page_from_rows(rows, limit, lambda row: tuple(getattr(row, n) for n in names))
+    at = _KEY_POSITIONS[sort]
+    return page_from_rows(rows, limit, lambda row: tuple(row[i] for i in at))
 
 
 def _words_match(q: str):

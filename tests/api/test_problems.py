@@ -441,3 +441,42 @@ def test_accepting_another_idea_takes_the_mark_from_the_first(client, net, auth,
     comments = client.get(f"{base}/comments", headers=author).get_json()["items"]
     assert [c["accepted"] for c in comments] == [False, True]
     assert client.get(base, headers=author).get_json()["accepted_comment_id"] == ideas[1]
+
+
+def test_a_list_query_string_is_parsed_once_and_a_bad_one_refused_every_time(
+    client, net, auth, post, monkeypatch
+):
+    import marshmallow
+
+    from api.problems import ProblemQuery
+
+    post(net.members["practice1"], net.pcn1, title="Letters")
+    loads: list[dict] = []
+    load = marshmallow.Schema.load
+
+    def counted(schema, data, *args, **kwargs):
+        if isinstance(schema, ProblemQuery):
+            loads.append(dict(data))
+        return load(schema, data, *args, **kwargs)
+
+    monkeypatch.setattr(marshmallow.Schema, "load", counted)
+    reader = net.members["practice1"]
+    url = "/api/v1/problems?sort=hot&limit=7&parse=once"
+    first = _get(client, auth, reader, url)
+    again = _get(client, auth, reader, url)
+    assert first.status_code == again.status_code == 200 and first.data == again.data
+    assert len(loads) == 1  # the second request was answered with the first's arguments
+    assert _get(client, auth, reader, "/api/v1/problems?sort=new&parse=once").status_code == 200
+    assert len(loads) == 2  # another query string: loaded
+    for _ in range(2):
+        refused = _get(client, auth, reader, "/api/v1/problems?sort=hot&limit=0&parse=once")
+        assert refused.status_code == 422 and "limit" in refused.get_json()["errors"]["query"]
+    assert len(loads) == 4  # a refusal is never remembered
+    # What each request gets is its own: a view changing its arguments changes no other's.
+    from api.blueprint import Blueprint
+
+    schema = ProblemQuery()
+    with client.application.test_request_context("/api/v1/problems?limit=3"):
+        args = Blueprint.ARGUMENTS_PARSER.parse(schema, location="query")
+        args["limit"] = 99
+        assert Blueprint.ARGUMENTS_PARSER.parse(schema, location="query")["limit"] == 3

@@ -73,3 +73,25 @@ def test_cursor_edges_that_the_columns_hold_are_read():
     assert start == datetime(1, 1, 1, tzinfo=UTC)
     assert end == datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
     assert start.utcoffset() == end.utcoffset() == timedelta(0)
+
+
+def test_a_cursor_is_the_same_text_whichever_encoder_writes_it():
+    import base64
+    import json
+    from datetime import UTC, datetime, timedelta, timezone
+
+    def by_json(key) -> str:
+        values = [v.isoformat() if isinstance(v, datetime) else v for v in key]
+        raw = json.dumps(values, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    at = datetime(2026, 12, 7, 9, 30, 1, 123456, tzinfo=UTC)
+    for key in (
+        [3, at, 2**31 - 1],
+        [at.astimezone(timezone(timedelta(hours=5, minutes=30))), -7],
+        ["Practice One", 7],
+        ["Pr\u00e4xis \u2603 \U0001f600", 7],  # non-ASCII: escaped as json escapes it
+        ['quote " and \\ and \n', 1],
+        [True, None, 1.5],
+    ):
+        assert encode_cursor(key) == by_json(key)
