@@ -80,21 +80,26 @@ bench: install
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/hot_list.py $(BENCH_ARGS)
 
-# Scale N, England (seeds commons_bench_n once, minutes): 1,000 readers of 1,000 practices
-# while 20 writes a second land in other federations and 2 in the readers' own PCNs.
+# Issue 22's budgets in one command (about 15 minutes, and the seeds once: N several minutes):
+# at scale N the hot list read by 1,000 readers of 1,000 practices while 20 writes a second land
+# in other federations and 2 in the readers' own PCNs, the uncached hot list against SQL, the new
+# pages; then the digests of scale L's Monday cohort. Each prints its verdicts.
 bench-national: install
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/hot_list.py --scales N \
 		--readers 1000 --write-rates '' --writes-elsewhere 20 --writes-near 2 $(BENCH_ARGS)
+	$(BIN)/python benchmarks/digests.py --database-url $(BENCH_DIGESTS_DATABASE_URL) \
+		--redis-url $(BENCH_DIGESTS_REDIS_URL) $(BENCH_DIGESTS_ARGS)
 
 # Digests at scale L (issue 22, point 3): the Monday 07:00 cohort of Bench Federation L (seeded
 # by `commons seed bench --scale L` into commons_bench_l) sent by 1, then 2 RQ workers to a
 # local SMTP sink; Redis database 5 of REDIS_URL's server is the benchmark's own.
 BENCH_DIGESTS_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/commons_bench_l
 BENCH_DIGESTS_REDIS_URL ?= redis://127.0.0.1:6379/5
+BENCH_DIGESTS_ARGS ?=
 bench-digests: install
 	$(BIN)/python benchmarks/digests.py --database-url $(BENCH_DIGESTS_DATABASE_URL) \
-		--redis-url $(BENCH_DIGESTS_REDIS_URL) $(BENCH_ARGS)
+		--redis-url $(BENCH_DIGESTS_REDIS_URL) $(BENCH_DIGESTS_ARGS)
 
 # Re-pin every dependency after changing pyproject.toml.
 lock: install

@@ -131,6 +131,20 @@ def main() -> int:
         raise SystemExit("use a Redis database index of this benchmark's own (e.g. /5)")
 
     instance = Path(tempfile.mkdtemp(prefix="commons-bench-digests-"))
+    # The scale's database, created, migrated and seeded when it is not yet (as the hot-list
+    # benchmark does), so that one command runs everything on a fresh machine.
+    from sqlalchemy.engine import make_url
+
+    from benchmarks.hot_list import ensure_database
+    from network.config import _database_url
+
+    url = make_url(_database_url(args.database_url))
+    ensure_database(
+        url.render_as_string(hide_password=False),
+        url.database or f"commons_bench_{args.scale.lower()}",
+        args.scale,
+        {**os.environ, "INSTANCE_PATH": str(instance), "PYTHONPATH": str(ROOT)},
+    )
     env = {
         "DATABASE_URL": args.database_url,
         "REDIS_URL": args.redis_url,
