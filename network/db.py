@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 import orjson
 from sqlalchemy import DateTime, MetaData, Select, create_engine, event, text
-from sqlalchemy.engine import CursorResult, Dialect, Engine
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -228,6 +229,32 @@ def commit_without_waiting_for_disk(session: Session) -> None:
     the same Message-ID), never for anything a person asked for."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
+@contextmanager
+def statements_committing_alone(session: Session) -> Iterator[Connection | None]:
+    """On PostgreSQL, a connection of the session's engine on which each statement commits by
+    itself, without waiting for the disk (`commit_without_waiting_for_disk`, for all of them):
+    one round trip a statement, where a transaction of its own costs four (BEGIN, SET LOCAL,
+    the statement, COMMIT). None on SQLite and where the session is bound to one connection
+    (the tests'): the caller then commits a transaction of its own per change, as before.
+
+    For marks that are frequent, small and may be repeated, such as a digest marked sent the
+    moment the mail server took it."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        yield None
+        return
+    with bind.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("SET synchronous_commit TO OFF")
+        try:
+            yield conn
+        finally:
+            try:  # back to the pool as it came
+                conn.exec_driver_sql("RESET synchronous_commit")
+            except Exception:
+                conn.invalidate()
 
 
 class DriverSelect:

@@ -87,13 +87,14 @@ def worker(queues: tuple[str, ...], burst: bool, maintenance_interval: int) -> N
 def _preload() -> None:
     """Import the jobs and build the settings, engine and dispatcher once, in the worker, before
     RQ forks a work horse per job: each job then starts in milliseconds, not a second. So do
-    the templates' compiling, the lazily registered thread kinds and the database dialect's
-    first-connection checks (measured: half the CPU of a 100-digest job when left to each
-    horse). The engine's connections are closed again before any fork (`dispose`), so no
-    connection crosses it; Redis clients reconnect in a child by themselves."""
+    the templates' compiling, the lazily registered thread kinds, the database dialect's
+    first-connection checks and the compiling of a digest batch's statements (measured: half
+    the CPU of a 100-digest job when left to each horse). The engine's connections are closed
+    again before any fork (`dispose`), so no connection crosses it; Redis clients reconnect in
+    a child by themselves."""
     import workers.digests
     import workers.jobs
-    import workers.notifications  # noqa: F401
+    import workers.notifications
     from network import access
     from network.render import warm_up
 
@@ -104,10 +105,9 @@ def _preload() -> None:
     engine = rt.session_factory.kw.get("bind")
     if engine is not None:
         try:
-            with engine.connect():
-                pass
+            workers.digests.warm_up()  # connects, and compiles a digest batch's statements
         except Exception as exc:  # the database may come up later: each job connects anyway
-            log.warning("worker: database not reachable at start: %s", exc)
+            log.warning("worker: could not reach the database or build a digest at start: %s", exc)
         engine.dispose()
 
 

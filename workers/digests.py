@@ -17,8 +17,9 @@ nothing is paid per person that people share (`network.digests.build.build_many`
   each person has: each board's news once (everyone in a federation reads its board),
   memberships, preferences and tokens, last windows, follows and mutes, due actions, huddles,
   the problems' counts, the claims — one statement each for the whole batch;
-- each digest then costs its own mark (one small transaction that does not wait for the disk,
-  so a worker dying mid-batch repeats at most the message in flight);
+- each digest then costs its own mark, committed at once (on PostgreSQL one statement in
+  autocommit that does not wait for the disk), so a worker dying mid-batch repeats at most the
+  message in flight;
 - the emails share one SMTP connection, built with `email.mime` (the modern email policy's
   header parsing cost more than building the digest);
 - a chart is drawn once per measure and data version (`ChartFiles`, shared by the jobs and the
@@ -38,7 +39,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from dispatch import runtime
-from network.db import commit_without_waiting_for_disk, utcnow
+from network.db import utcnow
 from network.digests import pictures, runs
 from network.digests.models import DigestStatus
 from network.people.models import Person
@@ -236,29 +237,44 @@ def send_digests(
             )
             outgoing.append((b.person.id, held[b.person.id], message_id, message))
         uow.commit()  # claimed before anything is sent
-    with runtime.unit_of_work() as uow, mail.reusing_connections():
+    with runtime.unit_of_work() as uow, runs.Marker(uow) as marks, mail.reusing_connections():
         for n, (person_id, digest_id, message_id, message) in enumerate(outgoing):
             try:
                 mail.send(settings, message)
             except mail.TemporaryFailure as exc:
                 log.warning("digests from person %s on not sent, to be retried: %s", person_id, exc)
                 rest = [d for _p, d, _m, _e in outgoing[n:]]
-                runs.mark(uow, rest, DigestStatus.failed, error=f"temporary: {exc}")
-                uow.commit()
+                marks(rest, DigestStatus.failed, error=f"temporary: {exc}")
                 raise
             except Exception as exc:  # one bad address never stops the others
                 log.warning("digest for person %s not sent: %s", person_id, exc)
-                runs.mark(uow, [digest_id], DigestStatus.failed, error=str(exc))
+                marks([digest_id], DigestStatus.failed, error=str(exc))
                 outcomes[person_id] = "failed"
             else:
-                # Marked at once, each in its own transaction, so a worker dying mid-batch
-                # repeats at most the message in flight; not waiting for the disk costs a repeat
-                # only if the database server itself crashes (`commit_without_waiting_for_disk`).
-                commit_without_waiting_for_disk(uow.session)
-                runs.mark(uow, [digest_id], DigestStatus.sent, message_id=message_id)
+                # Marked at once (`runs.Marker`), so a worker dying mid-batch repeats at most
+                # the message in flight.
+                marks([digest_id], DigestStatus.sent, message_id=message_id)
                 outcomes[person_id] = "sent"
-            uow.commit()
     return outcomes
+
+
+def warm_up() -> None:
+    """Build one person's digest and roll it back: a worker does this before RQ forks a work
+    horse per job, so that every horse finds the batch's statements compiled already
+    (SQLAlchemy's cache, inherited across the fork) instead of compiling them again per job
+    (measured: 0.5 ms a digest). Nothing is claimed, sent or kept."""
+    settings = runtime.current().settings
+    with runtime.unit_of_work() as uow:
+        person = uow.session.scalars(select(Person).where(Person.is_active).limit(1)).first()
+        if person is not None:
+            runs.prepare_many(
+                uow,
+                [person],
+                now=utcnow(),
+                public_url=settings.public_url,
+                api_url=settings.api_url,
+                secret=settings.secret(),
+            )
 
 
 class ChartFiles(MutableMapping):

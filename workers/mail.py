@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import smtplib
 import ssl
 import uuid
@@ -10,11 +11,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from email import policy
-from email.charset import QP, Charset
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
@@ -106,20 +107,44 @@ def digest_message(
     return alternative
 
 
+class _Compat32(policy.Compat32):
+    """compat32, but a header that is ASCII, one line and shorter than the line limit is
+    written as it is, without building an `email.header.Header` to find that out (the same
+    bytes; ten headers a message, a third of the time it took to write one out)."""
+
+    def _fits(self, name: str, value: object) -> bool:
+        return (
+            isinstance(value, str)
+            and value.isascii()
+            and "\n" not in value
+            and "\r" not in value
+            and len(name) + 2 + len(value) <= (self.max_line_length or 0)
+        )
+
+    def fold(self, name: str, value: str) -> str:
+        if self._fits(name, value):
+            return f"{name}: {value}{self.linesep}"
+        return super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if self._fits(name, value):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
 # compat32 stores headers as given; lines are folded only past RFC 5322's limit.
-FAST_POLICY = policy.compat32.clone(max_line_length=998)
-_UTF8_QP = Charset("utf-8")
-_UTF8_QP.body_encoding = QP
+FAST_POLICY = _Compat32(max_line_length=998)
 
 
-def _text_part(body: str, subtype: str) -> MIMEText:
+def _text_part(body: str, subtype: str) -> MIMENonMultipart:
     """ASCII as 7bit (readable, links clickable in the raw message), anything else as UTF-8
-    quoted-printable, as `new_message` does."""
+    quoted-printable, as `new_message` does: encoded by `binascii` (C), not `email.quoprimime`
+    (a digest's HTML took longer to encode in Python than to render)."""
     if body.isascii():
         return MIMEText(body, subtype, "us-ascii", policy=FAST_POLICY)
-    part = MIMEText("", subtype, policy=FAST_POLICY)
-    del part["Content-Transfer-Encoding"]  # 7bit for the empty body: set anew with the charset
-    part.set_payload(body, _UTF8_QP)
+    part = MIMENonMultipart("text", subtype, policy=FAST_POLICY, charset="utf-8")
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_payload(binascii.b2a_qp(body.encode(), istext=True).decode("ascii"))
     return part
 
 
@@ -259,7 +284,7 @@ def _connect(url: str) -> tuple[smtplib.SMTP, str]:
     starttls = parse_qs(parts.query).get("starttls", ["opportunistic"])[-1]
     if starttls not in STARTTLS_MODES:
         raise MailURLError(f"MAIL_URL's starttls must be one of {', '.join(STARTTLS_MODES)}")
-    context = ssl.create_default_context()
+    context = ssl.create_default_context() if parts.scheme == "smtps" or starttls != "off" else None
     if parts.scheme == "smtps":
         client: smtplib.SMTP = smtplib.SMTP_SSL(
             parts.hostname, parts.port or 465, context=context, timeout=30

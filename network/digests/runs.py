@@ -4,14 +4,20 @@ period's digest go out once."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from network.db import insert_or_get, utcnow
+from network.db import (
+    commit_without_waiting_for_disk,
+    insert_or_get,
+    statements_committing_alone,
+    utcnow,
+)
 from network.digests import claims, periods, tokens
 from network.digests.build import Built, Reader, build_many
 from network.digests.models import (
@@ -321,6 +327,32 @@ def claim_many(
     return held
 
 
+_DIGESTS = Digest.__table__
+# Built once: each mark runs the same compiled statement.
+_MARK = (
+    update(_DIGESTS)  # type: ignore[arg-type]
+    .where(_DIGESTS.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=bindparam("status"),
+        message_id=bindparam("message_id"),
+        error=bindparam("error"),
+        sent_at=bindparam("sent_at"),
+    )
+)
+
+
+def _mark_values(
+    digest_ids: Sequence[int], status: DigestStatus, message_id: str | None, error: str | None
+) -> dict:
+    return {
+        "ids": sorted(digest_ids),
+        "status": status,
+        "message_id": message_id,
+        "error": error[:500] if error else None,
+        "sent_at": utcnow() if status is DigestStatus.sent else None,
+    }
+
+
 def mark(
     uow: UnitOfWork,
     digest_ids: Sequence[int],
@@ -330,19 +362,49 @@ def mark(
     error: str | None = None,
 ) -> None:
     """`finish` for claimed digests by id, in one UPDATE."""
-    if not digest_ids:
-        return
-    table = Digest.__table__
-    uow.session.connection().execute(
-        update(table)  # type: ignore[arg-type]
-        .where(table.c.id.in_(sorted(digest_ids)))
-        .values(
-            status=status,
-            message_id=message_id,
-            error=error[:500] if error else None,
-            sent_at=utcnow() if status is DigestStatus.sent else None,
-        )
-    )
+    if digest_ids:
+        values = _mark_values(digest_ids, status, message_id, error)
+        uow.session.connection().execute(_MARK, values)
+
+
+class Marker:
+    """Marks digests as they are sent, each mark committed at once (a worker dying mid-batch
+    then repeats at most the message in flight). On PostgreSQL each mark is one statement on a
+    connection of its own in autocommit that does not wait for the disk
+    (`statements_committing_alone`: one round trip, not four; losing a mark to a crash of the
+    database server means one repeat under the same Message-ID); elsewhere a transaction of
+    the unit per mark. `with Marker(uow) as marks: marks(ids, status, ...)`."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self._alone: AbstractContextManager[Connection | None] | None = None
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> Marker:
+        self._alone = statements_committing_alone(self.uow.session)
+        self._conn = self._alone.__enter__()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        assert self._alone is not None
+        self._alone.__exit__(*exc_info)
+
+    def __call__(
+        self,
+        digest_ids: Sequence[int],
+        status: DigestStatus,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        if not digest_ids:
+            return
+        if self._conn is not None:
+            self._conn.execute(_MARK, _mark_values(digest_ids, status, message_id, error))
+            return
+        commit_without_waiting_for_disk(self.uow.session)
+        mark(self.uow, digest_ids, status, message_id=message_id, error=error)
+        self.uow.commit()
 
 
 def finish(

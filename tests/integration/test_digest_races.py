@@ -151,3 +151,60 @@ def test_a_stale_claim_taken_over_at_once_is_taken_once(committed_database_url):
     with UnitOfWork(factory) as uow:
         assert uow.session.get(Digest, row_id).attempts == 2
     engine.dispose()
+
+
+def test_a_digest_marked_sent_is_committed_at_once_in_one_statement(committed_database_url):
+    """A worker marks each digest the moment the mail server took it: on PostgreSQL one
+    statement in autocommit (not BEGIN, SET LOCAL, UPDATE, COMMIT), visible to everyone before
+    the next email goes, on a connection that goes back to the pool as it came."""
+    from datetime import timedelta
+
+    from sqlalchemy import event, text
+
+    from network.db import statements_committing_alone, utcnow
+    from network.digests import runs
+    from network.digests.models import Digest, DigestStatus
+
+    engine = make_engine(committed_database_url)
+    factory = make_session_factory(engine)
+    reader_id = _news_for_a_reader(factory)
+    now = utcnow()
+    with UnitOfWork(factory) as setup:
+        row = Digest(
+            person_id=reader_id,
+            period="2026-W51",
+            status=DigestStatus.claimed,
+            window_start=now - timedelta(days=7),
+            window_end=now,
+            items=1,
+            claimed_at=now,
+            attempts=1,
+        )
+        setup.session.add(row)
+        setup.commit()
+        row_id = row.id
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    with UnitOfWork(factory) as uow, runs.Marker(uow) as marks:
+        del seen[:]
+        marks([row_id], DigestStatus.sent, message_id="<digest.1.2026-W51@commons>")
+        assert [s.split()[0] for s in seen] == ["UPDATE"]
+        with engine.connect() as other:  # committed already, while the marker is still open
+            status, message_id, sent_at = other.execute(
+                text("SELECT status, message_id, sent_at FROM digest WHERE id = :id"),
+                {"id": row_id},
+            ).one()
+        assert (status, message_id) == ("sent", "<digest.1.2026-W51@commons>")
+        assert sent_at is not None
+    with UnitOfWork(factory) as uow, statements_committing_alone(uow.session) as alone:
+        assert alone is not None
+        assert alone.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+    engine.dispose()
+    engine = make_engine(committed_database_url, pool_size=1)
+    with UnitOfWork(make_session_factory(engine)) as uow:
+        with statements_committing_alone(uow.session) as alone:
+            pass
+    with engine.connect() as conn:  # the same pooled connection, back as it came
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
+    engine.dispose()
