@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import secrets
 import smtplib
 import ssl
 import uuid
@@ -77,11 +78,12 @@ def digest_message(
     that). The result is the same MIME tree `new_message` would make (multipart/alternative of
     text and HTML, the HTML multipart/related with its charts), headers encoded (RFC 2047) only
     when they are not ASCII, and nothing folded below RFC 5322's hard limit."""
-    alternative = MIMEMultipart("alternative", policy=FAST_POLICY)
+    boundary = _boundary(text, html)
+    alternative = MIMEMultipart("alternative", boundary=boundary, policy=FAST_POLICY)
     alternative.attach(_text_part(text, "plain"))
     html_part = _text_part(html, "html")
     if images:
-        related = MIMEMultipart("related", policy=FAST_POLICY)
+        related = MIMEMultipart("related", boundary=boundary + "_r", policy=FAST_POLICY)
         related.attach(html_part)
         for cid, png in images.items():  # the charts the HTML shows, by Content-ID
             image = MIMEImage(png, "png", policy=FAST_POLICY)
@@ -134,6 +136,17 @@ class _Compat32(policy.Compat32):
 
 # compat32 stores headers as given; lines are folded only past RFC 5322's limit.
 FAST_POLICY = _Compat32(max_line_length=998)
+
+
+def _boundary(*bodies: str) -> str:
+    """A MIME boundary found in none of the bodies. It starts "=_", which quoted-printable and
+    base64 text never contain, and is looked for in the bodies as they are (ASCII ones go as
+    they are): the generator's own way searches the whole encoded message with a new regular
+    expression for each message."""
+    while True:
+        boundary = f"=_{secrets.token_hex(12)}"
+        if not any(boundary in body for body in bodies):
+            return boundary
 
 
 def _text_part(body: str, subtype: str) -> MIMENonMultipart:

@@ -165,25 +165,21 @@ def build_many(
         if row.thread[0] == "problem" and row.verb in _PROBLEM_NEWS
     }
     counts = _affected_counts(uow, problem_ids)
+    shared: dict[tuple[frozenset[int], datetime], _Shared] = {}
     found = []
     for reader in readers:
         pid = reader.person.id
-        principal = principals[pid]
-        mute = muted[pid]
-        start = reader.window_start
-        mine = [
-            row
-            for row in news_of[principal.belongs]
-            if row.at >= start
-            and (row.actor_id is None or row.actor_id != pid)
-            and (not mute or row.thread not in mute)
-        ]
+        boards = principals[pid].belongs
+        news = shared.get((boards, reader.window_start))
+        if news is None:
+            start = reader.window_start
+            rows = list(takewhile(_since(start), news_of[boards]))
+            news = shared[(boards, start)] = _Shared(rows, counts)
         found.append(
             _build_one(
                 reader,
                 context.needs_you(reader, public_url),
-                mine,
-                followed[pid],
+                news.seen_by(pid, followed[pid], muted[pid]),
                 counts,
                 now=now,
                 public_url=public_url,
@@ -416,11 +412,134 @@ def _affected_counts(uow: UnitOfWork, problem_ids: set[int]) -> dict[int, int]:
     )
 
 
+_PROBLEM, _WORKSTREAM, _LIBRARY = "problems", "workstreams", "library"
+
+
+def _category(row: _Row) -> str | None:
+    """Where a row shows for a reader who neither follows its thread nor muted it, nor wrote it:
+    problems (as one line per problem), workstreams, the library, or nowhere."""
+    kind = row.thread[0]
+    if kind == "problem":
+        return _PROBLEM if row.verb in _PROBLEM_NEWS else None
+    if kind == "workstream":
+        return _WORKSTREAM if row.verb in _WORKSTREAM_NEWS else None
+    if kind == "library_entry":
+        return _LIBRARY
+    return None
+
+
+def _tally(entries: dict[int, dict], row: _Row) -> None:
+    entry = entries.get(row.thread[1])
+    if entry is None:
+        entry = entries[row.thread[1]] = {"title": row.title, "new": False, "signals": 0}
+    entry["new"] |= row.verb == "posted"
+    entry["signals"] += row.verb == "signalled"
+
+
+@dataclass
+class _Seen:
+    """A reader's news, sorted into sections: each section's first MAX_ITEMS rows (newest
+    first) or problems (ranked), and how many there are in all."""
+
+    following: list[_Row]
+    problems: list[tuple[int, dict]]
+    workstreams: list[_Row]
+    library: list[_Row]
+    sizes: dict[str, int]
+
+
+class _Shared:
+    """The news of one set of boards from one moment on (up to MAX_ROWS rows, newest first),
+    sorted once into what all its readers see, with indexes by thread and by actor. A reader's
+    own digest differs from it only in the threads they touch — those they follow, muted or
+    wrote in — so each reader then costs the rows of those threads and the first MAX_ITEMS of
+    each section (`seen_by`), not the whole news: the people of a practice share theirs."""
+
+    def __init__(self, rows: list[_Row], counts: dict[int, int]) -> None:
+        self.rows = rows
+        self.counts = counts
+        self.by_thread: dict[tuple[str, int], list[int]] = {}
+        self.by_actor: dict[int, list[int]] = {}
+        self.categories: list[str | None] = []
+        self.listed: dict[str, list[int]] = {_WORKSTREAM: [], _LIBRARY: []}
+        self.problems: dict[int, dict] = {}
+        for pos, row in enumerate(rows):
+            self.by_thread.setdefault(row.thread, []).append(pos)
+            if row.actor_id is not None:
+                self.by_actor.setdefault(row.actor_id, []).append(pos)
+            category = _category(row)
+            self.categories.append(category)
+            if category == _PROBLEM:
+                _tally(self.problems, row)
+            elif category is not None:
+                self.listed[category].append(pos)
+        self.ranked = sorted(self.problems, key=self._rank)
+
+    def _rank(self, problem_id: int) -> tuple[int, int]:
+        """Most practices affected first, then the newest problem."""
+        return (-self.counts.get(problem_id, 0), -problem_id)
+
+    def seen_by(
+        self, person_id: int, followed: set[tuple[str, int]], muted: set[tuple[str, int]]
+    ) -> _Seen:
+        """The news as `person_id` sees it: nothing they did, nothing muted, and what they
+        follow in a section of its own; the same as sorting every row for them alone."""
+        rows = self.rows
+        touched = {t for t in followed if t in self.by_thread}
+        touched.update(t for t in muted if t in self.by_thread)
+        touched.update(rows[pos].thread for pos in self.by_actor.get(person_id, ()))
+        following: list[int] = []
+        added: dict[str, list[int]] = {_WORKSTREAM: [], _LIBRARY: []}
+        removed = {_WORKSTREAM: 0, _LIBRARY: 0}
+        problems: dict[int, dict] = {}
+        problems_removed = 0
+        for thread in touched:
+            if thread[0] == "problem" and thread[1] in self.problems:
+                problems_removed += 1
+            for pos in self.by_thread[thread]:
+                category = self.categories[pos]
+                if category in removed:
+                    removed[category] += 1
+                row = rows[pos]
+                if thread in muted or row.actor_id == person_id:
+                    continue
+                if thread in followed:
+                    following.append(pos)
+                elif category == _PROBLEM:
+                    _tally(problems, row)
+                elif category is not None:
+                    added[category].append(pos)
+        sizes = {
+            "following": len(following),
+            _PROBLEM: len(self.problems) - problems_removed + len(problems),
+        }
+        listed: dict[str, list[_Row]] = {}
+        for category, base in self.listed.items():
+            kept = (pos for pos in base if rows[pos].thread not in touched)
+            merged = heapq.merge(kept, sorted(added[category]))
+            listed[category] = [rows[pos] for pos in islice(merged, MAX_ITEMS)]
+            sizes[category] = len(base) - removed[category] + len(added[category])
+        top = [
+            (pid, self.problems[pid])
+            for pid in islice(
+                (pid for pid in self.ranked if ("problem", pid) not in touched), MAX_ITEMS
+            )
+        ]
+        top += problems.items()
+        top.sort(key=lambda pair: self._rank(pair[0]))
+        return _Seen(
+            following=[rows[pos] for pos in sorted(following)[:MAX_ITEMS]],
+            problems=top[:MAX_ITEMS],
+            workstreams=listed[_WORKSTREAM],
+            library=listed[_LIBRARY],
+            sizes=sizes,
+        )
+
+
 def _build_one(
     reader: Reader,
     needs: list[Item],
-    news: list[_Row],
-    followed: set[tuple[str, int]],
+    seen: _Seen,
     counts: dict[int, int],
     *,
     now: datetime,
@@ -439,59 +558,36 @@ def _build_one(
         unsubscribe_link=reader.unsubscribe_link,
     )
     built.overdue = sum(1 for i in needs if i.note == "overdue")
-    sections = {key: [] for key in SECTIONS}  # type: dict[str, list[Item]]
-    sections["needs_you"] = needs
-    following, workstreams, library = (
-        sections["following"],
-        sections["workstreams"],
-        sections["library"],
-    )
-    problems: dict[int, dict] = {}
-    for row in news:
-        item = row.titles_item if titles_only else row.item
-        kind = row.thread[0]
-        if row.thread in followed:
-            following.append(item)
-        elif kind == "problem":
-            if row.verb in _PROBLEM_NEWS:
-                entry = problems.get(row.thread[1])
-                if entry is None:
-                    entry = problems[row.thread[1]] = {
-                        "title": row.title,
-                        "new": False,
-                        "signals": 0,
-                    }
-                entry["new"] |= row.verb == "posted"
-                entry["signals"] += row.verb == "signalled"
-        elif kind == "workstream":
-            if row.verb in _WORKSTREAM_NEWS:
-                workstreams.append(item)
-        elif kind == "library_entry":
-            library.append(item)
-    # Only the first MAX_ITEMS can show, and problems come second: the rest are only counted.
-    sizes = {key: len(items) for key, items in sections.items()}
-    sizes["problems"] = len(problems)
-    sections["problems"] = _ranked_problems(problems, counts, public_url, MAX_ITEMS)
+
+    def items(rows: list[_Row]) -> list[Item]:
+        return [row.titles_item if titles_only else row.item for row in rows]
+
+    sections = {
+        "needs_you": needs,
+        "problems": _ranked_problems(seen.problems, counts, public_url),
+        "following": items(seen.following),
+        "workstreams": items(seen.workstreams),
+        "library": items(seen.library),
+    }
+    sizes = {"needs_you": len(needs), **seen.sizes}
     built.news = sum(n for k, n in sizes.items() if k != "needs_you")
     kept = MAX_ITEMS
     for key, title in SECTIONS.items():
-        items = sections[key][: max(kept, 0)]
-        kept -= len(items)
-        if items:
-            built.sections.append(Section(key, title, items))
+        shown = sections[key][: max(kept, 0)]
+        kept -= len(shown)
+        if shown:
+            built.sections.append(Section(key, title, shown))
     built.more = sum(sizes.values()) - built.shown
     built.subject = _subject(sections, sizes)
     return built
 
 
 def _ranked_problems(
-    problems: dict[int, dict], counts: dict[int, int], public_url: str, limit: int
+    problems: list[tuple[int, dict]], counts: dict[int, int], public_url: str
 ) -> list[Item]:
-    """One line per problem with news, most practices affected first: the first `limit`."""
-    ranked = sorted(problems, key=lambda pid: (-counts.get(pid, 0), -pid))[:limit]
+    """One line per problem with news, ranked already (most practices affected first)."""
     items = []
-    for pid in ranked:
-        entry = problems[pid]
+    for pid, entry in problems:
         affected = counts.get(pid, 0)
         what = (
             "new"
