@@ -174,7 +174,7 @@ def digests() -> None:
 @digests.command("run")
 @click.option("--now", "everyone", is_flag=True, help="Everyone who takes digests, due or not.")
 def run_digests(everyone: bool) -> None:
-    """Enqueue the digests that are due (everyone's, with --now), one job per 100 people, and
+    """Enqueue the digests that are due (everyone's, with --now), one job per 200 people, and
     send the agendas of huddles in the next two hours. Without REDIS_URL the jobs run here, at once
     (to the file outbox unless MAIL_URL is set)."""
     from workers import digests as sending
