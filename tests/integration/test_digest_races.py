@@ -201,9 +201,11 @@ def test_a_digest_marked_sent_is_committed_at_once_in_one_statement(committed_da
         assert alone.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
     engine.dispose()
     engine = make_engine(committed_database_url, pool_size=1)
-    with UnitOfWork(make_session_factory(engine)) as uow:
-        with statements_committing_alone(uow.session) as alone:
-            pass
+    with (
+        UnitOfWork(make_session_factory(engine)) as uow,
+        statements_committing_alone(uow.session) as alone,
+    ):
+        assert alone is not None
     with engine.connect() as conn:  # the same pooled connection, back as it came
         assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
         assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
