@@ -58,6 +58,26 @@ def _news_for_a_reader(factory) -> int:
         return reader.id
 
 
+def _claimed(factory, person_id: int, period: str, at) -> int:
+    """A digest row claimed at `at` (its window ending then): its id."""
+    from network.digests.models import Digest, DigestStatus
+
+    with UnitOfWork(factory) as setup:
+        row = Digest(
+            person_id=person_id,
+            period=period,
+            status=DigestStatus.claimed,
+            window_start=at,
+            window_end=at,
+            items=0,
+            claimed_at=at,
+            attempts=1,
+        )
+        setup.session.add(row)
+        setup.commit()
+        return row.id
+
+
 def test_the_same_digest_job_run_at_once_sends_one_email(committed_database_url, tmp_path):
     """Duplicate jobs (two schedulers, a retry beside a re-run) for one person and period,
     started together on separate connections: one claims and sends, the others skip."""
@@ -109,26 +129,13 @@ def test_a_stale_claim_taken_over_at_once_is_taken_once(committed_database_url):
 
     from network.db import utcnow
     from network.digests import claims
-    from network.digests.models import Digest, DigestStatus
+    from network.digests.models import Digest
 
     engine = make_engine(committed_database_url)
     factory = make_session_factory(engine)
     reader_id = _news_for_a_reader(factory)
     long_ago = utcnow() - timedelta(hours=1)
-    with UnitOfWork(factory) as setup:
-        row = Digest(
-            person_id=reader_id,
-            period="2026-W50",
-            status=DigestStatus.claimed,
-            window_start=long_ago,
-            window_end=long_ago,
-            items=0,
-            claimed_at=long_ago,
-            attempts=1,
-        )
-        setup.session.add(row)
-        setup.commit()
-        row_id = row.id
+    row_id = _claimed(factory, reader_id, "2026-W50", long_ago)
     n = 6
     barrier = threading.Barrier(n)
     taken: list = [None] * n
@@ -157,32 +164,17 @@ def test_a_digest_marked_sent_is_committed_at_once_in_one_statement(committed_da
     """A worker marks each digest the moment the mail server took it: on PostgreSQL one
     statement in autocommit (not BEGIN, SET LOCAL, UPDATE, COMMIT), visible to everyone before
     the next email goes, on a connection that goes back to the pool as it came."""
-    from datetime import timedelta
 
     from sqlalchemy import event, text
 
     from network.db import statements_committing_alone, utcnow
     from network.digests import runs
-    from network.digests.models import Digest, DigestStatus
+    from network.digests.models import DigestStatus
 
     engine = make_engine(committed_database_url)
     factory = make_session_factory(engine)
     reader_id = _news_for_a_reader(factory)
-    now = utcnow()
-    with UnitOfWork(factory) as setup:
-        row = Digest(
-            person_id=reader_id,
-            period="2026-W51",
-            status=DigestStatus.claimed,
-            window_start=now - timedelta(days=7),
-            window_end=now,
-            items=1,
-            claimed_at=now,
-            attempts=1,
-        )
-        setup.session.add(row)
-        setup.commit()
-        row_id = row.id
+    row_id = _claimed(factory, reader_id, "2026-W51", utcnow())
     seen: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
     with UnitOfWork(factory) as uow, runs.Marker(uow) as marks:
