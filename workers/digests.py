@@ -86,8 +86,9 @@ def fan_out(
 ) -> list[tuple[int, str]]:
     """Ask for the digest of everyone due: each person's current period (the latest send time
     at or before now, so a missed run is caught up), unless it is claimed already or they
-    joined after that time (`everyone` includes them). One job per person, recorded in batches
-    of 500 and handed to the `digests` queue as each commits. Returns the pairs asked for."""
+    joined after that time (`everyone` includes them). One `send_many` job per PEOPLE_PER_JOB
+    people, recorded a page of BATCH people at a time and handed to the `digests` queue as each
+    page commits. Returns the pairs asked for."""
     now = now or utcnow()
     stale_before = now - timedelta(seconds=runtime.current().settings.digest_job_timeout)
     asked: list[tuple[int, str]] = []
