@@ -83,7 +83,10 @@ def digest_message(
     alternative.attach(_text_part(text, "plain"))
     html_part = _text_part(html, "html")
     if images:
-        related = MIMEMultipart("related", boundary=boundary + "_r", policy=FAST_POLICY)
+        # Its own boundary, of the same length: neither may begin a line of the other's
+        # delimiter (RFC 2046, 5.1.1), so not the outer one with a suffix.
+        inner = _boundary(text, html, boundary)
+        related = MIMEMultipart("related", boundary=inner, policy=FAST_POLICY)
         related.attach(html_part)
         for cid, png in images.items():  # the charts the HTML shows, by Content-ID
             image = MIMEImage(png, "png", policy=FAST_POLICY)
@@ -139,7 +142,8 @@ FAST_POLICY = _Compat32(max_line_length=998)
 
 
 def _boundary(*bodies: str) -> str:
-    """A MIME boundary found in none of the bodies. It starts "=_", which quoted-printable and
+    """A MIME boundary found in none of the bodies (an outer boundary given among them: one of
+    the same length is then never its prefix). It starts "=_", which quoted-printable and
     base64 text never contain, and is looked for in the bodies as they are (ASCII ones go as
     they are): the generator's own way searches the whole encoded message with a new regular
     expression for each message."""
