@@ -5,6 +5,7 @@ their settings from the environment, as the API does, and need nothing of the AP
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -15,6 +16,7 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, Worker
 from rq.cron import CronScheduler
+from rq.exceptions import StopRequested
 from rq.job import Job as RQJob
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import select
@@ -159,9 +161,17 @@ def scheduler(every: int | None, relay_every: float) -> None:
             try:
                 cron.start()  # until SIGINT/SIGTERM
                 return
+            except StopRequested:
+                # A signal while it was still registering itself: RQ raises its stop there,
+                # outside its own handling. A stop all the same, never a reason to start again.
+                with contextlib.suppress(Exception):
+                    cron.register_death()
+                return
             except Exception as exc:  # Redis went away: wait for it, then start again
                 log.warning("scheduler: %s; starting again in 5 s", exc)
                 time.sleep(5)
+    except StopRequested:  # a signal while waiting to start again (RQ's handler is installed)
+        return
     finally:
         stop.set()
 
