@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import threading
 import time
 from datetime import timedelta
@@ -72,8 +73,18 @@ def worker(queues: tuple[str, ...], burst: bool, maintenance_interval: int) -> N
     click.echo(f"worker on queues {', '.join(names)}", err=True)
     while True:
         rq_worker = Worker(names, connection=conn, maintenance_interval=maintenance_interval)
+        # RQ installs its handlers for SIGTERM and SIGINT only once it has registered itself
+        # and started its scheduler: a stop in that moment (`docker compose stop` just after a
+        # start) killed the process outright. Its own handler, installed first, makes such a
+        # stop a stop like any other.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, rq_worker.request_stop)
         try:
             rq_worker.work(burst=burst, with_scheduler=True)
+        except StopRequested:  # stopped before RQ's own handling began
+            with contextlib.suppress(Exception):
+                rq_worker.register_death()
+            return
         except RedisConnectionError as exc:
             if burst:
                 raise click.ClickException(f"Redis went away: {exc}") from None
