@@ -239,7 +239,7 @@ def send_digests(
             )
             outgoing.append((b.person.id, held[b.person.id], message_id, message))
         uow.commit()  # claimed before anything is sent
-    with runtime.unit_of_work() as uow, runs.Marker(uow) as marks, mail.reusing_connections():
+    with runtime.unit_of_work() as uow, runs.marking(uow) as marks, mail.reusing_connections():
         for n, (person_id, digest_id, message_id, message) in enumerate(outgoing):
             try:
                 mail.send(settings, message)
@@ -253,7 +253,7 @@ def send_digests(
                 marks([digest_id], DigestStatus.failed, error=str(exc))
                 outcomes[person_id] = "failed"
             else:
-                # Marked at once (`runs.Marker`), so a worker dying mid-batch repeats at most
+                # Marked at once (`runs.marking`), so a worker dying mid-batch repeats at most
                 # the message in flight.
                 marks([digest_id], DigestStatus.sent, message_id=message_id)
                 outcomes[person_id] = "sent"

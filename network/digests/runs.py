@@ -3,12 +3,12 @@ period's digest go out once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -367,44 +367,34 @@ def mark(
         uow.session.connection().execute(_MARK, values)
 
 
-class Marker:
-    """Marks digests as they are sent, each mark committed at once (a worker dying mid-batch
-    then repeats at most the message in flight). On PostgreSQL each mark is one statement on a
-    connection of its own in autocommit that does not wait for the disk
-    (`statements_committing_alone`: one round trip, not four; losing a mark to a crash of the
-    database server means one repeat under the same Message-ID); elsewhere a transaction of
-    the unit per mark. `with Marker(uow) as marks: marks(ids, status, ...)`."""
+@contextmanager
+def marking(uow: UnitOfWork) -> Iterator[Callable[..., None]]:
+    """`with marking(uow) as marks: marks(ids, status, ...)`: marks digests as they are sent,
+    each mark committed at once (a worker dying mid-batch then repeats at most the message in
+    flight). On PostgreSQL each mark is one statement on a connection of its own in autocommit
+    that does not wait for the disk (`statements_committing_alone`: one round trip, not four;
+    losing a mark to a crash of the database server means one repeat under the same
+    Message-ID); elsewhere a transaction of the unit per mark."""
+    with statements_committing_alone(uow.session) as alone:
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self.uow = uow
-        self._alone: AbstractContextManager[Connection | None] | None = None
-        self._conn: Connection | None = None
+        def marks(
+            digest_ids: Sequence[int],
+            status: DigestStatus,
+            *,
+            message_id: str | None = None,
+            error: str | None = None,
+        ) -> None:
+            if not digest_ids:
+                return
+            values = _mark_values(digest_ids, status, message_id, error)
+            if alone is not None:
+                alone.execute(_MARK, values)
+                return
+            commit_without_waiting_for_disk(uow.session)
+            uow.session.connection().execute(_MARK, values)
+            uow.commit()
 
-    def __enter__(self) -> Marker:
-        self._alone = statements_committing_alone(self.uow.session)
-        self._conn = self._alone.__enter__()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        assert self._alone is not None
-        self._alone.__exit__(*exc_info)
-
-    def __call__(
-        self,
-        digest_ids: Sequence[int],
-        status: DigestStatus,
-        *,
-        message_id: str | None = None,
-        error: str | None = None,
-    ) -> None:
-        if not digest_ids:
-            return
-        if self._conn is not None:
-            self._conn.execute(_MARK, _mark_values(digest_ids, status, message_id, error))
-            return
-        commit_without_waiting_for_disk(self.uow.session)
-        mark(self.uow, digest_ids, status, message_id=message_id, error=error)
-        self.uow.commit()
+        yield marks
 
 
 def finish(

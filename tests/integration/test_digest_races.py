@@ -177,7 +177,7 @@ def test_a_digest_marked_sent_is_committed_at_once_in_one_statement(committed_da
     row_id = _claimed(factory, reader_id, "2026-W51", utcnow())
     seen: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
-    with UnitOfWork(factory) as uow, runs.Marker(uow) as marks:
+    with UnitOfWork(factory) as uow, runs.marking(uow) as marks:
         del seen[:]
         marks([row_id], DigestStatus.sent, message_id="<digest.1.2026-W51@commons>")
         assert [s.split()[0] for s in seen] == ["UPDATE"]
