@@ -174,15 +174,45 @@ def create_app(
     # CORS_ORIGINS, or in the embedded default the demo app's origins (see pages.cors_origins).
     cors_origins = pages.cors_origins(settings)
     if cors_origins:
-        CORS(
-            app,
-            resources={r"/api/*": {}, r"/oauth/*": {}, r"/.well-known/openid-configuration": {}},
-            origins=list(cors_origins),
-            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
-            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "WWW-Authenticate"],
-            max_age=600,
-        )
+        _register_cors(app, cors_origins)
     return app
+
+
+def _register_cors(app: Flask, origins: tuple[str, ...]) -> None:
+    """CORS for the browser origins allowed, by flask-cors, on requests that carry an Origin
+    header: a request without one is not a cross-origin request (the Fetch standard's CORS
+    checks start from its Origin), and answers it without CORS headers. flask-cors by default
+    (`always_send`) would name an allowed origin even then; with that off it adds nothing to
+    such a request, so its hook, which matches every response's path against the resources,
+    is not run for them at all. Every response says it varies by Origin, so that no cache
+    hands the answer to one kind of request to the other."""
+    hooks = app.after_request_funcs.setdefault(None, [])
+    before = list(hooks)
+    CORS(
+        app,
+        resources={r"/api/*": {}, r"/oauth/*": {}, r"/.well-known/openid-configuration": {}},
+        origins=list(origins),
+        allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
+        expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "WWW-Authenticate"],
+        max_age=600,
+        always_send=False,
+    )
+
+    def when_cross_origin(hook):
+        @functools.wraps(hook)
+        def hook_when_cross_origin(response: Response) -> Response:
+            if "Origin" in request.headers:
+                response = hook(response)
+            vary = response.headers.get("Vary")
+            if vary is None:
+                response.headers["Vary"] = "Origin"
+            elif "Origin" not in response.vary:
+                response.vary.add("Origin")
+            return response
+
+        return hook_when_cross_origin
+
+    hooks[:] = [f if f in before else when_cross_origin(f) for f in hooks]
 
 
 def _register_api(app: Flask) -> None:

@@ -114,6 +114,22 @@ def test_cors_allows_the_configured_origin_only(cors_client):
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
+def test_cors_headers_answer_only_a_request_that_names_its_origin(cors_client):
+    """No Origin header, no cross-origin request: nothing names an allowed origin (flask-cors's
+    `always_send` would), on a public endpoint, an API error or a preflight-shaped request."""
+    for response in (
+        cors_client.get("/.well-known/openid-configuration"),
+        cors_client.get("/api/v1/me"),
+        cors_client.options("/api/v1/me", headers={"Access-Control-Request-Method": "GET"}),
+    ):
+        assert not [k for k in response.headers.keys() if k.startswith("Access-Control-")]  # noqa: SIM118
+        assert response.headers["Vary"] == "Origin"  # a cache keeps the two apart
+    for path in ("/.well-known/openid-configuration", "/api/v1/me", "/api/v1/nowhere"):
+        response = cors_client.get(path, headers={"Origin": "https://spa.example"})
+        assert response.headers["Access-Control-Allow-Origin"] == "https://spa.example"
+        assert response.headers["Vary"] == "Origin"
+
+
 def test_request_logs_are_structured_and_carry_no_token(client, net, auth, caplog):
     headers = auth(net.members["practice1"])
     token = headers["Authorization"].split()[1]
