@@ -73,6 +73,10 @@ class Principal:
     federations: frozenset[int] = frozenset()
     # The practices they are a member of: "my practice" in reads (`my_practice_affected`).
     practices: frozenset[int] = frozenset()
+    # Each organisation they belong to with its ancestors (itself, parent, grandparent), from
+    # the same rows: the chain of a board they read or a practice of theirs, without a query
+    # (`known_chain`).
+    chains: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def admin_of(self) -> frozenset[int]:
@@ -140,12 +144,15 @@ def _principal(person_id: int, rows: Sequence) -> Principal:
     belongs: set[int] = set()
     federations: set[int] = set()
     practices: set[int] = set()
+    chains: dict[int, tuple[int, ...]] = {}
     for _email, _superuser, _active, org_id, role, kind, parent_id, grandparent_id in rows:
         if org_id is None:
             continue  # no memberships: the outer join's single empty row
         chain = [i for i in (org_id, parent_id, grandparent_id) if i is not None]
         roles[org_id] = Role(role)
         belongs.update(chain)
+        for i, organisation_id in enumerate(chain):
+            chains[organisation_id] = tuple(chain[i:])
         federations.add(chain[-1])
         if kind == OrganisationKind.practice:
             practices.add(org_id)
@@ -157,6 +164,7 @@ def _principal(person_id: int, rows: Sequence) -> Principal:
         belongs=frozenset(belongs),
         federations=frozenset(federations),
         practices=frozenset(practices),
+        chains=chains,
     )
 
 
@@ -169,6 +177,12 @@ def load_principal(session: Session, person: Person) -> Principal:
 
 
 _CHAINS = "access.chains"  # session.info: the chains looked up in this transaction
+_CHAIN = (
+    select(Organisation.id, _PARENT.id, _GRANDPARENT.id)
+    .outerjoin(_PARENT, _PARENT.id == Organisation.parent_id)
+    .outerjoin(_GRANDPARENT, _GRANDPARENT.id == _PARENT.parent_id)
+    .where(Organisation.id == bindparam("organisation_id"))
+)
 
 
 def chain_of(session: Session, organisation_id: int) -> list[int] | None:
@@ -177,13 +191,7 @@ def chain_of(session: Session, organisation_id: int) -> list[int] | None:
     forgotten when an organisation changes or the transaction ends."""
     chains = session.info.setdefault(_CHAINS, {})
     if organisation_id not in chains:
-        parent, grandparent = _PARENT, _GRANDPARENT
-        row = session.execute(
-            select(Organisation.id, parent.id, grandparent.id)
-            .outerjoin(parent, parent.id == Organisation.parent_id)
-            .outerjoin(grandparent, grandparent.id == parent.parent_id)
-            .where(Organisation.id == organisation_id)
-        ).first()
+        row = session.execute(_CHAIN, {"organisation_id": organisation_id}).first()
         chains[organisation_id] = None if row is None else [i for i in row if i is not None]
     chain = chains[organisation_id]
     return None if chain is None else list(chain)
@@ -199,6 +207,14 @@ def _forget_chains_when_organisations_change(session: Session, _context) -> None
 @event.listens_for(Session, "after_transaction_end")
 def _forget_chains_with_the_transaction(session: Session, _transaction) -> None:
     session.info.pop(_CHAINS, None)
+
+
+def known_chain(session: Session, principal: Principal, organisation_id: int) -> list[int] | None:
+    """`chain_of`, answered from the principal's own rows for an organisation they belong to
+    (a board they read, a practice of theirs): read with their memberships, it is as current as
+    what they may read."""
+    chain = principal.chains.get(organisation_id)
+    return list(chain) if chain is not None else chain_of(session, organisation_id)
 
 
 def visible_chain(
@@ -254,7 +270,7 @@ def can_moderate(session: Session, principal: Principal, board_id: int) -> bool:
     moderate, a practice's board unless they belong to that practice)."""
     if not can_read_board(principal, board_id):
         return False
-    chain = chain_of(session, board_id)
+    chain = known_chain(session, principal, board_id)
     return chain is not None and can_administer(principal, chain)
 
 
@@ -265,7 +281,7 @@ def acting_practice(session: Session, principal: Principal, board_id: int) -> in
     if board_id in principal.practices:
         return board_id
     for practice_id in practices:
-        if board_id in (chain_of(session, practice_id) or []):
+        if board_id in (known_chain(session, principal, practice_id) or []):
             return practice_id
     return practices[0] if practices else None
 
