@@ -17,7 +17,9 @@ in one run on the same gunicorn settings (budget: DESIGN.md, "Performance budget
    turn (`api L x100`), alone and beside a writer that says "we have this too" and withdraws it
    at each rate of `--write-rates` (each write empties every process's read cache).
 4. Runs `wrk --latency` with 16 connections per endpoint (a warm-up the first time), every
-   endpoint in turn, S next to L, for `--rounds` rounds.
+   endpoint in turn, S next to L, for `--rounds` rounds. The uncached list and the SQL endpoint
+   are measured side by side, in turn in `--slices` short slices each (A B B A ...), since
+   their ratio is a budget; `--only` measures just the endpoints named.
 5. Prints the median of the rounds per endpoint with the lowest and highest, the ratios, and
    whether the budget was met in each round.
 
@@ -398,10 +400,11 @@ def wrk(endpoint: Endpoint, args: argparse.Namespace, duration: int, script: Pat
 
 def interleaved(a: Endpoint, b: Endpoint, args: argparse.Namespace, script: Path) -> dict:
     """`a` and `b` measured in turn in `--slices` slices each (A B B A A B ...), for the same
-    `--duration` in all: each one's req/s is the mean of its slices, p50 the median, p99 the
+    `--duration` in all: each one's req/s and p50 are the medians of its slices, p99 the
     highest (the worst slice, not an average of tails). Two endpoints measured ten seconds
     apart on a shared machine differ by whatever the machine did meanwhile; side by side, a
-    slow spell costs both."""
+    slow spell costs both, and a stall within one slice (seen: a 5-second stop of the machine
+    in one 2-second slice) does not decide the figure."""
     slices = max(1, args.slices)
     seconds = max(1, round(args.duration / slices))
     got: dict[str, list[dict]] = {a.name: [], b.name: []}
@@ -410,7 +413,7 @@ def interleaved(a: Endpoint, b: Endpoint, args: argparse.Namespace, script: Path
             got[endpoint.name].append(wrk(endpoint, args, seconds, script))
     return {
         name: {
-            "rps": statistics.fmean(r["rps"] for r in rs),
+            "rps": statistics.median(r["rps"] for r in rs),
             "p50": statistics.median(r["p50"] for r in rs),
             "p99": max(r["p99"] for r in rs),
             "non2xx": sum(r["non2xx"] for r in rs),
