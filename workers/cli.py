@@ -6,6 +6,7 @@ their settings from the environment, as the API does, and need nothing of the AP
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import signal
 import threading
@@ -104,7 +105,9 @@ def _preload() -> None:
     first-connection checks and the compiling of a digest batch's statements (measured: half
     the CPU of a 100-digest job when left to each horse). The engine's connections are closed
     again before any fork (`dispose`), so no connection crosses it; Redis clients reconnect in
-    a child by themselves."""
+    a child by themselves. Last, what is loaded is frozen out of the garbage collector's view:
+    a work horse's full collections then neither walk it nor write to the pages it shares with
+    the worker."""
     import workers.digests
     import workers.jobs
     import workers.notifications
@@ -122,6 +125,7 @@ def _preload() -> None:
         except Exception as exc:  # the database may come up later: each job connects anyway
             log.warning("worker: could not reach the database or build a digest at start: %s", exc)
         engine.dispose()
+    gc.freeze()
 
 
 def _relay_forever(stop: threading.Event, every: float) -> None:
