@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -173,3 +175,25 @@ def count_statements(connection):
             return len(self.statements)
 
     return Counter
+
+
+@pytest.fixture
+def frozen_after(tmp_path):
+    """`frozen_after(code)` -> how many objects `gc.freeze()` holds once `code` has run in a
+    fresh interpreter of this checkout (an empty SQLite database, no Redis)."""
+
+    def run(code: str) -> int:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env.update(INSTANCE_PATH=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/commons.db")
+        out = subprocess.run(  # noqa: S603 (the code is the calling test's own)
+            [sys.executable, "-c", f"import gc; {code}; print(gc.get_freeze_count())"],
+            env=env,
+            cwd=Path(__file__).resolve().parents[1],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        return int(out.split()[-1])
+
+    return run
