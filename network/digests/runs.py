@@ -386,12 +386,11 @@ def marking(uow: UnitOfWork) -> Iterator[Callable[..., None]]:
         ) -> None:
             if not digest_ids:
                 return
-            values = _mark_values(digest_ids, status, message_id, error)
             if alone is not None:
-                alone.execute(_MARK, values)
+                alone.execute(_MARK, _mark_values(digest_ids, status, message_id, error))
                 return
             commit_without_waiting_for_disk(uow.session)
-            uow.session.connection().execute(_MARK, values)
+            mark(uow, digest_ids, status, message_id=message_id, error=error)
             uow.commit()
 
         yield marks
