@@ -141,8 +141,6 @@ def principals_of(session: Session, person_ids: Sequence[int]) -> dict[int, Prin
 
 def _principal(person_id: int, rows: Sequence) -> Principal:
     roles: dict[int, Role] = {}
-    belongs: set[int] = set()
-    federations: set[int] = set()
     practices: set[int] = set()
     chains: dict[int, tuple[int, ...]] = {}
     for _email, _superuser, _active, org_id, role, kind, parent_id, grandparent_id in rows:
@@ -150,19 +148,18 @@ def _principal(person_id: int, rows: Sequence) -> Principal:
             continue  # no memberships: the outer join's single empty row
         chain = [i for i in (org_id, parent_id, grandparent_id) if i is not None]
         roles[org_id] = Role(role)
-        belongs.update(chain)
         for i, organisation_id in enumerate(chain):
             chains[organisation_id] = tuple(chain[i:])
-        federations.add(chain[-1])
         if kind == OrganisationKind.practice:
             practices.add(org_id)
+    # What they belong to is every organisation with a chain; their federations, the chains' tops.
     return Principal(
         person_id=person_id,
         label=rows[0][0],
         is_superuser=rows[0][1],
         roles=roles,
-        belongs=frozenset(belongs),
-        federations=frozenset(federations),
+        belongs=frozenset(chains),
+        federations=frozenset(chain[-1] for chain in chains.values()),
         practices=frozenset(practices),
         chains=chains,
     )

@@ -25,6 +25,9 @@ def test_the_principal_chains_are_those_of_the_database(session):
     for organisation_id, chain in principal.chains.items():
         assert list(chain) == access.chain_of(session, organisation_id)
     assert principal.chains[practice.id] == (practice.id, pcn.id, federation.id)
+    assert principal.belongs == {federation.id, pcn.id, practice.id, other_pcn.id}
+    assert principal.federations == {federation.id}
+    assert principal.practices == {practice.id}
 
 
 def test_a_write_on_a_board_it_reads_checks_rights_without_a_query(session, count_statements):
