@@ -203,8 +203,7 @@ def _register_cors(app: Flask, origins: tuple[str, ...]) -> None:
         def hook_when_cross_origin(response: Response) -> Response:
             if "Origin" in request.headers:
                 response = hook(response)
-            vary = response.headers.get("Vary")
-            if vary is None:
+            if "Vary" not in response.headers:  # the usual case, without parsing a header set
                 response.headers["Vary"] = "Origin"
             elif "Origin" not in response.vary:
                 response.vary.add("Origin")
