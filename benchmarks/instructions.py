@@ -4,7 +4,7 @@ count for the same code and data whatever else the machine does, where requests/
 machine swing by a quarter between runs.
 
     apt-get install -y valgrind
-    .venv/bin/python benchmarks/instructions.py [--requests 300] \\
+    .venv/bin/python benchmarks/instructions.py [--requests 300] [--scale N] \\
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/commons_bench_n]
 
 Each endpoint runs in its own process under callgrind, called through WSGI directly (no HTTP
@@ -71,8 +71,8 @@ def _count(which: str, count: int, env: dict, work: Path) -> int:
     ready, go, out = work / f"{which}.ready", work / f"{which}.go", work / f"{which}.callgrind"
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable]
     cmd += [__file__, "--serve", which, "--requests", str(count), "--work", str(work)]
-    log = (work / f"{which}.log").open("wb")
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    with (work / f"{which}.log").open("wb") as log:
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 900
     while not ready.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -92,10 +92,10 @@ def _count(which: str, count: int, env: dict, work: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--scale", default="N", help="the seeded scale: S, M, L or N")
     parser.add_argument(
         "--database-url",
-        default="postgresql+psycopg://postgres@127.0.0.1:5432/commons_bench_n",
-        help="a seeded benchmark database (`commons seed bench`)",
+        help="that scale's database (default: commons_bench_<scale> on the local PostgreSQL)",
     )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
@@ -109,7 +109,11 @@ def main() -> None:
     from benchmarks.hot_list import mint_tokens, readers
 
     work = Path(tempfile.mkdtemp(prefix="commons-instructions-"))
-    url = args.database_url
+    scale = args.scale.upper()
+    url = (
+        args.database_url
+        or f"postgresql+psycopg://postgres@127.0.0.1:5432/commons_bench_{scale.lower()}"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PORT")}
     env.update(
         INSTANCE_PATH=str(work),
@@ -118,8 +122,10 @@ def main() -> None:
         READ_CACHE_SIZE="0",
         BENCH_DATABASE_URL=url.replace("postgresql+psycopg://", "postgresql://"),
     )
-    scale = "N" if url.rstrip("/").endswith("_n") else "L"
-    person_id, email = readers(url, scale, 1)[0]
+    found = readers(url, scale, 1)
+    if not found:
+        raise SystemExit(f"no plain practice member of scale {scale} in {url}")
+    person_id, email = found[0]
     env.update(BENCH_PERSON_ID=str(person_id), BENCH_TOKEN=mint_tokens(env, [email])[0])
     counts = {}
     for which in ("api", "sql", "bare"):
