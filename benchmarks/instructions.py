@@ -11,9 +11,11 @@ Each endpoint runs in its own process under callgrind, called through WSGI direc
 server: gunicorn's share is the same for all three), as the first plain member of the scale's
 first practice, the person `benchmarks/hot_list.py` reads as. After 50 requests to warm up
 (prepared statements, caches) the counters are zeroed (`callgrind_control -z`), then
-`--requests` more are counted. PostgreSQL's own work is in its processes, not counted: both
-database endpoints send the same two statements. Prints instructions per request and the
-ratios."""
+`--requests` more are counted and dumped (`callgrind_control -d`) before the process exits:
+the interpreter's shutdown (a full garbage collection, module teardown: ~90 M instructions at
+scale L) would otherwise be shared out over the requests, and it differs between the three.
+PostgreSQL's own work is in its processes, not counted: both database endpoints send the same
+two statements. Prints instructions per request and the ratios."""
 
 from __future__ import annotations
 
@@ -32,8 +34,10 @@ BIN = Path(sys.executable).parent
 WARM_UP = 50
 
 
-def _serve(which: str, count: int, ready: Path, go: Path) -> None:
-    """In the process under callgrind: warm up, say so, wait to be zeroed, then count."""
+def _serve(which: str, count: int, work: Path) -> None:
+    """In the process under callgrind: warm up, say so, wait to be zeroed, serve `count`
+    requests, say so, and wait for the dump before exiting (the interpreter's
+    shutdown is not a request's cost)."""
     if which == "api":
         from api.wsgi import app
 
@@ -60,32 +64,51 @@ def _serve(which: str, count: int, ready: Path, go: Path) -> None:
 
     for _ in range(WARM_UP):
         one()
-    ready.write_text(str(os.getpid()))
-    while not go.exists():
-        time.sleep(0.1)
+    _signal_and_wait(work / f"{which}.ready", work / f"{which}.go")
     for _ in range(count):
         one()
+    _signal_and_wait(work / f"{which}.done", work / f"{which}.exit")
+
+
+def _signal_and_wait(mine: Path, theirs: Path) -> None:
+    mine.write_text(str(os.getpid()))
+    while not theirs.exists():
+        time.sleep(0.1)
+
+
+def _await(path: Path, proc: subprocess.Popen, what: str, log: Path) -> str:
+    deadline = time.monotonic() + 1800
+    while not path.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit(f"{what}: see {log}")
+        time.sleep(0.5)
+    return path.read_text()
 
 
 def _count(which: str, count: int, env: dict, work: Path) -> int:
-    ready, go, out = work / f"{which}.ready", work / f"{which}.go", work / f"{which}.callgrind"
+    """Counted from the zeroing after the warm-up to a dump after the last request: neither
+    start-up nor shutdown is in the figure (the file written at exit, which has the shutdown,
+    is not read)."""
+    out, log = work / f"{which}.callgrind", work / f"{which}.log"
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable]
     cmd += [__file__, "--serve", which, "--requests", str(count), "--work", str(work)]
-    with (work / f"{which}.log").open("wb") as log:
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 900
-    while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit(f"{which} did not warm up: see {work / f'{which}.log'}")
-        time.sleep(0.5)
-    subprocess.run(["callgrind_control", "-z", ready.read_text()], check=True, capture_output=True)
-    go.touch()
-    if proc.wait(timeout=1800) != 0:
-        raise SystemExit(f"{which} failed: see {work / f'{which}.log'}")
-    summary = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.M)
+    with log.open("wb") as output:
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    pid = _await(work / f"{which}.ready", proc, f"{which} did not warm up", log)
+    subprocess.run(["callgrind_control", "-z", pid], check=True, capture_output=True)
+    (work / f"{which}.go").touch()
+    _await(work / f"{which}.done", proc, f"{which} failed", log)
+    subprocess.run(["callgrind_control", "-d", pid], check=True, capture_output=True)
+    dumps = list(work.glob(f"{out.name}.*"))
+    (work / f"{which}.exit").touch()
+    if proc.wait(timeout=600) != 0:
+        raise SystemExit(f"{which} failed: see {log}")
+    if len(dumps) != 1:
+        raise SystemExit(f"expected one dump of {which}, found {[d.name for d in dumps]}")
+    summary = re.search(r"^(?:summary|totals): (\d+)", dumps[0].read_text(), re.M)
     if summary is None:
-        raise SystemExit(f"no totals in {out}")
+        raise SystemExit(f"no totals in {dumps[0]}")
     return int(summary.group(1))
 
 
@@ -101,8 +124,7 @@ def main() -> None:
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        work = Path(args.work)
-        _serve(args.serve, args.requests, work / f"{args.serve}.ready", work / f"{args.serve}.go")
+        _serve(args.serve, args.requests, Path(args.work))
         return
 
     sys.path.insert(0, str(ROOT))
