@@ -11,6 +11,8 @@ from typing import Any, TypeVar, cast
 
 import orjson
 from sqlalchemy import DateTime, MetaData, Select, create_engine, event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -193,6 +195,19 @@ def insert_or_get(session: Session, row: T, find: Callable[[], T | None]) -> tup
             raise
         return existing, False
     return row, True
+
+
+def insert_unless_present(session: Session, model: type[T], values: Mapping[str, Any]) -> T | None:
+    """`INSERT ... ON CONFLICT DO NOTHING RETURNING` the new row, as one statement: the row
+    (in the session) when it was inserted, None when the table already holds one with the same
+    primary key or unique key. For a table that a simultaneous request may insert into with the
+    same key, where `insert_or_get` would cost a lookup and a savepoint's two round trips more.
+    A row inserted by a transaction that has not committed yet makes PostgreSQL wait for it
+    (then nothing if it commits, the insert if it rolls back); SQLite runs one writer at a
+    time. Any other constraint (a foreign key, a check) still raises."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(model).values(dict(values)).on_conflict_do_nothing().returning(model)
+    return session.scalars(statement).one_or_none()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -13,7 +13,7 @@ from network.access import Anonymity, Principal
 from network.access import problems as problem_rules
 from network.activity import services as activity
 from network.activity.services import Ref
-from network.db import changed_rows, insert_or_get, utcnow
+from network.db import changed_rows, insert_unless_present, utcnow
 from network.errors import (
     Conflict,
     Forbidden,
@@ -215,21 +215,18 @@ def signal_affected(
     if practice_id is None:
         raise Forbidden("Only people of a practice can say their practice has this too.")
     refuse_nhs_numbers([("note", note)])
-    existing = uow.session.get(AffectedPractice, (problem.id, practice_id))
-    if existing is not None:
-        return existing, False
-    signal, created = insert_or_get(
+    signal = insert_unless_present(
         uow.session,
-        AffectedPractice(
-            problem_id=problem.id,
-            practice_id=practice_id,
-            signalled_by_id=principal.person_id,
-            note=note,
-        ),
-        lambda: uow.session.get(AffectedPractice, (problem.id, practice_id)),
+        AffectedPractice,
+        {
+            "problem_id": problem.id,
+            "practice_id": practice_id,
+            "signalled_by_id": principal.person_id,
+            "note": note,
+        },
     )
-    if not created:  # someone of the same practice got there first
-        return signal, False
+    if signal is None:  # said before, or by someone of the practice at the same moment
+        return uow.session.get_one(AffectedPractice, (problem.id, practice_id)), False
     _add_to_count(uow, problem, "affected_count", 1, activity=True)
     _activity(
         uow, principal, problem, "signalled", anonymity=Anonymity.none, practice_id=practice_id

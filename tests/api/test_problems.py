@@ -4,7 +4,7 @@ listing, ETags, the NHS-number guard and anonymity."""
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from network.problems.models import AffectedPractice, Problem
 
@@ -334,9 +334,14 @@ def test_errors_on_list_items_are_reported_by_index(client, net, auth):
     assert "1" in response.get_json()["errors"]["json"]["tags"]
 
 
-def test_a_racing_second_signal_is_absorbed_by_the_database_constraint(net, session, monkeypatch):
-    """Two requests of one practice at once: both see no signal, both insert; the primary key
-    refuses the second, which then answers 200 with the first, and the count moves once."""
+def test_a_second_signal_of_a_practice_is_absorbed_by_the_insert_itself(
+    net, session, count_statements
+):
+    """Two people of one practice say so (at once, or one after the other): nobody looks
+    first, the insert's ON CONFLICT on the primary key lets one row in; the other answers
+    created=False with that row, and the count moves once. The first signal is three
+    statements (the insert, the count, the activity) after reading the problem, with no
+    savepoint; the real race over HTTP is in tests/live/test_concurrency.py."""
     from network.access import load_principal
     from network.problems import services
     from network.uow import UnitOfWork
@@ -345,27 +350,26 @@ def test_a_racing_second_signal_is_absorbed_by_the_database_constraint(net, sess
     author = load_principal(session, net.members["practice1"])
     problem = services.create(uow, author, board_id=net.pcn1.id, title="Race", body="b")
     first_nurse = load_principal(session, net.members["practice2"])
-    first, created = services.signal_affected(uow, first_nurse, problem.id)
-    assert created
-    session.expunge(first)  # the other request's row lives in another session
-    real_get = session.get
-
-    looks = []
-
-    def blind_get(model, key, *args, **kwargs):
-        # The second request read before the first committed: its first look saw no signal.
-        if model is AffectedPractice:
-            looks.append(key)
-            if len(looks) == 1:
-                return None
-        return real_get(model, key, *args, **kwargs)
-
-    monkeypatch.setattr(session, "get", blind_get)
     second_nurse = load_principal(session, net.admins["practice2"])
-    signal, created = services.signal_affected(uow, second_nurse, problem.id)
+    session.flush()
+    savepoints = []
+    event.listen(session.connection(), "savepoint", lambda *args: savepoints.append(args))
+    with count_statements() as first_signal:
+        first, created = services.signal_affected(uow, first_nurse, problem.id, note="also us")
+    assert created and first.signalled_by_id == first_nurse.person_id
+    assert first.created_at is not None and first.note == "also us"
+    writes = [s for s in first_signal.statements if not s.lstrip().upper().startswith("SELECT")]
+    assert len(writes) == 3, first_signal.statements
+    assert "ON CONFLICT" in writes[0].upper(), writes[0]
+    assert savepoints == []
+    session.expunge(first)  # as if the other request's row were another session's
+    with count_statements() as second_signal:
+        signal, created = services.signal_affected(uow, second_nurse, problem.id, note="us")
     assert created is False and signal.practice_id == net.practice2.id
-    assert len(looks) == 2  # looked, was refused by the key, looked again
-    monkeypatch.undo()
+    assert (signal.signalled_by_id, signal.note) == (first_nurse.person_id, "also us")
+    assert not any(
+        s.lstrip().upper().startswith(("UPDATE", "DELETE")) for s in second_signal.statements
+    )
     session.expire_all()
     assert session.get(Problem, problem.id).affected_count == 2
 
