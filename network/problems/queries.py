@@ -85,15 +85,22 @@ def _on_boards(stmt: Select, boards) -> Select:
     ).where(Problem.board_id.in_(boards), Problem.deleted_at.is_(None))
 
 
-def _select(principal: Principal) -> Select:
-    mine = exists().where(
-        AffectedPractice.problem_id == Problem.id,
-        AffectedPractice.practice_id.in_(sorted(principal.practices)),
-    )
-    return _on_boards(
-        select(Problem, _BOARD, Person, access.SHOWN_PRACTICE, mine),
-        access.readable_board_ids(principal),
-    )
+# One problem with its board, the identities anonymity shows, and whether one of the reader's
+# practices said "we have this too": built once (building it took ~0.35 ms, a tenth of a
+# write's Python); each call binds the reader's boards and practices and the problem's id.
+_ONE = _on_boards(
+    select(
+        Problem,
+        _BOARD,
+        Person,
+        access.SHOWN_PRACTICE,
+        exists().where(
+            AffectedPractice.problem_id == Problem.id,
+            AffectedPractice.practice_id.in_(bindparam("my_practices", expanding=True)),
+        ),
+    ),
+    bindparam("boards", expanding=True),
+).where(Problem.id == bindparam("problem_id"))
 
 
 def _view(principal: Principal, row) -> ProblemView:
@@ -110,7 +117,14 @@ def _view(principal: Principal, row) -> ProblemView:
 
 def get(uow: UnitOfWork, principal: Principal, problem_id: int) -> ProblemView:
     """A problem the principal may read; hidden ones only for its board's moderators."""
-    row = uow.session.execute(_select(principal).where(Problem.id == problem_id)).first()
+    row = uow.session.execute(
+        _ONE,
+        {
+            "boards": sorted(access.readable_board_ids(principal)),
+            "my_practices": sorted(principal.practices),
+            "problem_id": problem_id,
+        },
+    ).first()
     if row is None:
         raise NotFound(f"Problem {problem_id} not found.")
     view = _view(principal, row)
