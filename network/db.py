@@ -11,7 +11,9 @@ from typing import Any, TypeVar, cast
 
 import orjson
 from sqlalchemy import DateTime, MetaData, Select, create_engine, event, text
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError, IntegrityError
@@ -205,9 +207,16 @@ def insert_unless_present(session: Session, model: type[T], values: Mapping[str,
     A row inserted by a transaction that has not committed yet makes PostgreSQL wait for it
     (then nothing if it commits, the insert if it rolls back); SQLite runs one writer at a
     time. Any other constraint (a foreign key, a check) still raises."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(model).values(dict(values)).on_conflict_do_nothing().returning(model)
-    return session.scalars(statement).one_or_none()
+    statement = insert_into(session, model).values(dict(values))
+    return session.scalars(statement.on_conflict_do_nothing().returning(model)).one_or_none()
+
+
+def insert_into(session: Session, model: type) -> PostgresqlInsert | SqliteInsert:
+    """`insert(model)` in the session's database's dialect, for its `ON CONFLICT` clauses
+    (PostgreSQL and SQLite write DO NOTHING the same way)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(model)
+    return sqlite_insert(model)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

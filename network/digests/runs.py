@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from network.db import (
     commit_without_waiting_for_disk,
+    insert_into,
     insert_or_get,
     statements_committing_alone,
     utcnow,
@@ -279,10 +278,8 @@ def claim_many(
     if not built:
         return {}
     claimed_at = utcnow()
-    dialect = uow.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     made = uow.session.execute(
-        insert(Digest)
+        insert_into(uow.session, Digest)
         .values(
             [
                 {

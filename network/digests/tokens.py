@@ -14,10 +14,8 @@ import secrets
 from collections.abc import Sequence
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from network.db import insert_or_get
+from network.db import insert_into, insert_or_get
 from network.digests.models import DEFAULT_PREFERENCE, DigestPreference
 from network.uow import UnitOfWork
 
@@ -84,10 +82,8 @@ def tokens_for(uow: UnitOfWork, secret: str, person_ids: Sequence[int]) -> dict[
     rows = _rows(uow, ids)
     missing = [i for i in ids if i not in rows]
     if missing:
-        dialect = uow.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         uow.session.execute(
-            insert(DigestPreference)
+            insert_into(uow.session, DigestPreference)
             .values([{"person_id": i, **DEFAULT_PREFERENCE} for i in missing])
             .on_conflict_do_nothing(index_elements=["person_id"])
         )
