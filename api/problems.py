@@ -331,6 +331,9 @@ class Affected(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN", description="You are not in a practice.")
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(
+        409, response="CONFLICT", description="Your practice's signal kept changing meanwhile."
+    )
     def put(self, data, problem_id):
         signal, created = services.signal_affected(uow(), principal(), problem_id, **data)
         practice = uow().session.get_one(Organisation, signal.practice_id)

@@ -215,18 +215,23 @@ def signal_affected(
     if practice_id is None:
         raise Forbidden("Only people of a practice can say their practice has this too.")
     refuse_nhs_numbers([("note", note)])
-    signal = insert_unless_present(
-        uow.session,
-        AffectedPractice,
-        {
-            "problem_id": problem.id,
-            "practice_id": practice_id,
-            "signalled_by_id": principal.person_id,
-            "note": note,
-        },
-    )
-    if signal is None:  # said before, or by someone of the practice at the same moment
-        return uow.session.get_one(AffectedPractice, (problem.id, practice_id)), False
+    values = {
+        "problem_id": problem.id,
+        "practice_id": practice_id,
+        "signalled_by_id": principal.person_id,
+        "note": note,
+    }
+    # A signal the insert ran into may be withdrawn before it is read (a colleague's DELETE
+    # committing in between): then the insert is tried again, rather than failing the request.
+    for _attempt in range(3):
+        signal = insert_unless_present(uow.session, AffectedPractice, values)
+        if signal is not None:
+            break
+        existing = uow.session.get(AffectedPractice, (problem.id, practice_id))
+        if existing is not None:  # said before, or by someone of the practice at the same moment
+            return existing, False
+    else:
+        raise Conflict("Your practice's signal changed while saving: try again.")
     _add_to_count(uow, problem, "affected_count", 1, activity=True)
     _activity(
         uow, principal, problem, "signalled", anonymity=Anonymity.none, practice_id=practice_id

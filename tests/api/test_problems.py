@@ -374,6 +374,33 @@ def test_a_second_signal_of_a_practice_is_absorbed_by_the_insert_itself(
     assert session.get(Problem, problem.id).affected_count == 2
 
 
+def test_a_signal_withdrawn_between_the_insert_and_the_read_is_inserted_again(
+    net, session, monkeypatch
+):
+    """The insert ran into a colleague's signal, whose DELETE then committed before the row
+    could be read: the request tries the insert again and succeeds, rather than failing."""
+    from network.access import load_principal
+    from network.problems import services
+    from network.uow import UnitOfWork
+
+    uow = UnitOfWork(lambda: session)
+    author = load_principal(session, net.members["practice1"])
+    problem = services.create(uow, author, board_id=net.pcn1.id, title="Race", body="b")
+    nurse = load_principal(session, net.members["practice2"])
+    real_insert = services.insert_unless_present
+    tries = []
+
+    def ran_into_a_signal_since_withdrawn(*args, **kwargs):
+        tries.append(1)
+        return None if len(tries) == 1 else real_insert(*args, **kwargs)
+
+    monkeypatch.setattr(services, "insert_unless_present", ran_into_a_signal_since_withdrawn)
+    signal, created = services.signal_affected(uow, nurse, problem.id)
+    assert created and signal.practice_id == net.practice2.id and len(tries) == 2
+    session.expire_all()
+    assert session.get(Problem, problem.id).affected_count == 2
+
+
 def test_reading_one_problem_binds_values_into_a_statement_built_once(net, session, monkeypatch):
     """`queries.get` (every write to a problem starts with it) builds no statement per call:
     building one took a tenth of a write's Python. Readers differ only in what is bound:

@@ -93,6 +93,35 @@ def test_parallel_signals_from_one_practice_count_once(live: LiveServer):
     assert live.count(AffectedPractice, AffectedPractice.problem_id == problem_id) == 2
 
 
+def test_parallel_signals_and_withdrawals_of_one_practice_keep_the_count(live: LiveServer):
+    """People of one practice say so and withdraw at once, over and over: every answer is a
+    success or a clean 404 (nothing to withdraw), never a server error, and the count always
+    equals the signals stored."""
+    net = live.network(practices=2, members=[1, N])
+    author_token = live.token(net.members[0][0])
+    problem_id, _ = _post_problem(live, author_token, net.federation.id)
+    tokens = [live.token(p) for p in net.members[1]]
+    path = f"/problems/{problem_id}/affected"
+
+    for round_ in range(3):
+        outcomes = live.burst(
+            [
+                lambda t=t, i=i, r=round_: live.call(
+                    "PUT" if i % 2 else "DELETE",
+                    path,
+                    t,
+                    json={} if i % 2 else None,
+                    label=f"round {r} {'signal' if i % 2 else 'withdraw'} {i}",
+                )
+                for i, t in enumerate(tokens)
+            ]
+        )
+        live.expect_no_server_errors(outcomes)
+        assert {o.status for o in outcomes} <= {200, 201, 204, 404}, describe(outcomes)
+        stored = live.count(AffectedPractice, AffectedPractice.problem_id == problem_id)
+        assert _problem(live, author_token, problem_id).body["affected_count"] == stored
+
+
 def test_parallel_signals_from_different_practices_all_count(live: LiveServer):
     net = live.network(practices=N + 1, members=1)
     author_token = live.token(net.members[0][0])
