@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from network import access
 from network.activity.descriptions import describe
 from network.activity.models import Activity
+from network.db import among
 from network.digests.models import DigestContent, Follow, Frequency, ThreadChoice
 from network.digests.services import Preference
 from network.people.models import Person
@@ -313,7 +314,7 @@ def _news(
         person_id=Activity.actor_id,
         practice_id=Activity.actor_practice_id,
     ).where(
-        Activity.board_id.in_(sorted(boards)),
+        among(uow.session, Activity.board_id, boards),
         shown,
         Activity.at >= start,
         Activity.at < end,
@@ -363,7 +364,7 @@ def _follows(uow: UnitOfWork, principals, news) -> tuple[dict, dict]:
     muted: dict[int, set[tuple[str, int]]] = {p: set() for p in principals}
     for person_id, kind, thread_id, choice in uow.session.execute(
         select(Follow.person_id, Follow.thread_type, Follow.thread_id, Follow.choice).where(
-            Follow.person_id.in_(sorted(principals))
+            among(uow.session, Follow.person_id, principals)
         )
     ):
         (followed if choice == ThreadChoice.follow else muted)[person_id].add((kind, thread_id))
@@ -376,12 +377,15 @@ def _follows(uow: UnitOfWork, principals, news) -> tuple[dict, dict]:
         for practice_id in principal.practices:
             by_practice.setdefault(practice_id, []).append(person_id)
     implicit = or_(
-        and_(Activity.actor_id.in_(sorted(principals)), Activity.verb.in_(_WROTE)),
-        and_(Activity.verb == "signalled", Activity.actor_practice_id.in_(sorted(by_practice))),
+        and_(among(uow.session, Activity.actor_id, principals), Activity.verb.in_(_WROTE)),
+        and_(
+            Activity.verb == "signalled",
+            among(uow.session, Activity.actor_practice_id, by_practice),
+        ),
     )
     in_news = or_(
         *(
-            and_(Activity.thread_type == kind, Activity.thread_id.in_(sorted(ids)))
+            and_(Activity.thread_type == kind, among(uow.session, Activity.thread_id, ids))
             for kind, ids in sorted(threads.items())
         )
     )
@@ -407,7 +411,9 @@ def _follows(uow: UnitOfWork, principals, news) -> tuple[dict, dict]:
 def _affected_counts(uow: UnitOfWork, problem_ids: set[int]) -> dict[int, int]:
     return dict(
         uow.session.execute(
-            select(Problem.id, Problem.affected_count).where(Problem.id.in_(sorted(problem_ids)))
+            select(Problem.id, Problem.affected_count).where(
+                among(uow.session, Problem.id, problem_ids)
+            )
         ).all()
     )
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, or_, select, update
 
 from network.db import (
+    among,
     commit_without_waiting_for_disk,
     insert_into,
     insert_or_get,
@@ -85,13 +86,13 @@ def prepare_many(
     stored = {
         row.person_id: row
         for row in uow.session.scalars(
-            select(DigestPreference).where(DigestPreference.person_id.in_(sorted(ids)))
+            select(DigestPreference).where(among(uow.session, DigestPreference.person_id, ids))
         )
     }
     last_sent = dict(
         uow.session.execute(
             select(Digest.person_id, func.max(Digest.window_end))
-            .where(Digest.person_id.in_(sorted(ids)), Digest.status == DigestStatus.sent)
+            .where(among(uow.session, Digest.person_id, ids), Digest.status == DigestStatus.sent)
             .group_by(Digest.person_id)
         ).all()
     )
@@ -302,7 +303,7 @@ def claim_many(
     others = {(b.person.id, b.period): b for b in built if b.person.id not in held}
     if others:
         existing = uow.session.scalars(
-            select(Digest).where(Digest.person_id.in_(sorted({p for p, _ in others})))
+            select(Digest).where(among(uow.session, Digest.person_id, {p for p, _ in others}))
         ).all()
         for row in existing:
             b = others.get((row.person_id, row.period))

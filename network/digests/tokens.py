@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import bindparam, or_, select, update
 
-from network.db import insert_into, insert_or_get
+from network.db import among, insert_into, insert_or_get
 from network.digests.models import DEFAULT_PREFERENCE, DigestPreference
 from network.uow import UnitOfWork
 
@@ -116,7 +116,7 @@ def tokens_for(uow: UnitOfWork, secret: str, person_ids: Sequence[int]) -> dict[
 
 
 def _rows(uow: UnitOfWork, ids: list[int], *, refresh: bool = False) -> dict[int, DigestPreference]:
-    query = select(DigestPreference).where(DigestPreference.person_id.in_(ids))
+    query = select(DigestPreference).where(among(uow.session, DigestPreference.person_id, ids))
     if refresh:
         query = query.execution_options(populate_existing=True)
     return {row.person_id: row for row in uow.session.scalars(query)}
