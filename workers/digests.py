@@ -21,7 +21,11 @@ nothing is paid per person that people share (`network.digests.build.build_many`
   autocommit that does not wait for the disk), so a worker dying mid-batch repeats at most the
   message in flight;
 - the emails share one SMTP connection, built with `email.mime` (the modern email policy's
-  header parsing cost more than building the digest);
+  header parsing cost more than building the digest); each is rendered and written out while
+  the server still reads the one before (`mail.hand_over`), so the worker does not sit idle
+  for the server's answer to every message (measured at scale L, batches of 200 taking turns
+  in one process: 3.7-4.7 ms a digest against 4.8-6.4 writing after the answer, with a
+  Python SMTP server that takes 1.5 ms to read a message; 3.2 against 3.4 with Postfix's);
 - a chart is drawn once per measure and data version (`ChartFiles`, shared by the jobs and the
   workers of a host), never once per person."""
 
@@ -39,6 +43,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from dispatch import runtime
+from network.config import Settings
 from network.db import utcnow
 from network.digests import pictures, runs
 from network.digests.models import DigestStatus
@@ -198,12 +203,11 @@ def send_digests(
     and one small transaction per email sent (marking it: a digest is marked sent as soon as
     the server has it, so a worker dying mid-batch repeats at most the one in flight, under the
     same Message-ID). All are claimed, in one transaction, before any is sent; the emails go
-    out on one SMTP connection. A temporary failure stops the batch: the digest it hit and
-    those not yet sent are released (failed), and it raises for RQ to retry."""
+    out on one SMTP connection (`_send_all`). A temporary failure stops the batch: the digest
+    it hit and those not yet sent are released (failed), and it raises for RQ to retry."""
     settings = runtime.current().settings
     outcomes = {person_id: "skipped" for person_id in person_ids}
     stale_before = now - timedelta(seconds=settings.digest_job_timeout)
-    outgoing: list[tuple[int, int, str, Message]] = []
     with runtime.unit_of_work() as uow:
         people = uow.session.scalars(
             select(Person).where(Person.id.in_(sorted(set(person_ids))), Person.is_active)
@@ -225,39 +229,102 @@ def send_digests(
         runs.mark(uow, [held[b.person.id] for b in empty], DigestStatus.empty)
         outcomes.update({b.person.id: "empty" for b in empty})
         full = [b for b in built if b.worth_sending]
-        for b, images in zip(full, pictures.charts_of_many(uow, full, charts), strict=True):
-            message_id = mail.digest_id(settings, b.person.id, b.period)
-            message = mail.digest_message(
-                settings,
-                to=b.person.email,
-                subject=b.subject,
-                text=runs.render_text(b),
-                html=runs.render_html(b, pictures.as_cid(images)),
-                message_id=message_id,
-                unsubscribe_url=b.unsubscribe_link,
-                images={pictures.content_id(key): png for key, png in images.items()},
-            )
-            outgoing.append((b.person.id, held[b.person.id], message_id, message))
+        charts_of = pictures.charts_of_many(uow, full, charts)
         uow.commit()  # claimed before anything is sent
+    outgoing = [
+        _Outgoing(b, held[b.person.id], mail.digest_id(settings, b.person.id, b.period), images)
+        for b, images in zip(full, charts_of, strict=True)
+    ]
     with runtime.unit_of_work() as uow, runs.marking(uow) as marks, mail.reusing_connections():
-        for n, (person_id, digest_id, message_id, message) in enumerate(outgoing):
-            try:
-                mail.send(settings, message)
-            except mail.TemporaryFailure as exc:
-                log.warning("digests from person %s on not sent, to be retried: %s", person_id, exc)
-                rest = [d for _p, d, _m, _e in outgoing[n:]]
-                marks(rest, DigestStatus.failed, error=f"temporary: {exc}")
-                raise
-            except Exception as exc:  # one bad address never stops the others
-                log.warning("digest for person %s not sent: %s", person_id, exc)
-                marks([digest_id], DigestStatus.failed, error=str(exc))
-                outcomes[person_id] = "failed"
-            else:
-                # Marked at once (`runs.marking`), so a worker dying mid-batch repeats at most
-                # the message in flight.
-                marks([digest_id], DigestStatus.sent, message_id=message_id)
-                outcomes[person_id] = "sent"
+        outcomes.update(_send_all(settings, outgoing, marks))
     return outcomes
+
+
+@dataclass
+class _Outgoing:
+    built: runs.Built
+    digest_id: int
+    message_id: str
+    images: dict
+
+
+def _message(settings: Settings, out: _Outgoing) -> Message:
+    b = out.built
+    return mail.digest_message(
+        settings,
+        to=b.person.email,
+        subject=b.subject,
+        text=runs.render_text(b),
+        html=runs.render_html(b, pictures.as_cid(out.images)),
+        message_id=out.message_id,
+        unsubscribe_url=b.unsubscribe_link,
+        images={pictures.content_id(key): png for key, png in out.images.items()},
+    )
+
+
+def _send_all(
+    settings: Settings, outgoing: list[_Outgoing], marks: Callable[..., None]
+) -> dict[int, str]:
+    """Each digest written and handed over in turn on one connection, marked the moment the
+    server has taken it (`runs.marking`: a worker dying mid-batch repeats at most the message
+    in flight, under the same Message-ID). The next one is written while the server reads the
+    last (`mail.hand_over`): its answer is read, and the last one marked, before the next goes.
+    One that cannot be written or is refused for good is marked failed and the others go on; a
+    temporary failure marks the one it hit and those not yet sent failed, and raises."""
+    outcomes: dict[int, str] = {}
+    in_flight: tuple[int, mail.Answer] | None = None
+
+    def settle() -> None:
+        nonlocal in_flight
+        if in_flight is None:
+            return
+        n, answer = in_flight
+        in_flight = None
+        out = outgoing[n]
+        person_id = out.built.person.id
+        try:
+            answer()
+        except mail.TemporaryFailure as exc:
+            _give_up(outgoing[n:], marks, exc)
+            raise
+        except Exception as exc:  # one bad address never stops the others
+            log.warning("digest for person %s not sent: %s", person_id, exc)
+            marks([out.digest_id], DigestStatus.failed, error=str(exc))
+            outcomes[person_id] = "failed"
+        else:
+            marks([out.digest_id], DigestStatus.sent, message_id=out.message_id)
+            outcomes[person_id] = "sent"
+
+    for n, out in enumerate(outgoing):
+        person_id = out.built.person.id
+        try:  # while the server reads the last one
+            message: mail.Written | Exception = mail.written(_message(settings, out))
+        except Exception as exc:
+            message = exc
+        settle()
+        if isinstance(message, Exception):
+            log.exception("digest for person %s not written", person_id, exc_info=message)
+            marks([out.digest_id], DigestStatus.failed, error=f"not written: {message!r}")
+            outcomes[person_id] = "failed"
+            continue
+        try:
+            in_flight = (n, mail.hand_over(settings, message))
+        except mail.TemporaryFailure as exc:
+            _give_up(outgoing[n:], marks, exc)
+            raise
+        except Exception as exc:
+            log.warning("digest for person %s not sent: %s", person_id, exc)
+            marks([out.digest_id], DigestStatus.failed, error=str(exc))
+            outcomes[person_id] = "failed"
+    settle()
+    return outcomes
+
+
+def _give_up(rest: list[_Outgoing], marks: Callable[..., None], exc: Exception) -> None:
+    log.warning(
+        "digests from person %s on not sent, to be retried: %s", rest[0].built.person.id, exc
+    )
+    marks([out.digest_id for out in rest], DigestStatus.failed, error=f"temporary: {exc}")
 
 
 def warm_up() -> None:

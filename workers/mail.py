@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import binascii
+import io
+import re
 import secrets
 import smtplib
 import ssl
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
+from email.generator import BytesGenerator
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -201,8 +205,88 @@ def send(settings: Settings, message: Message) -> str:
     `TemporaryFailure` or `PermanentFailure` when SMTP does not take it."""
     if settings.mail_url is None:
         return str(_write_to_outbox(settings.outbox_path, message))
-    try:
+    with _failures():
         return _send_smtp(settings.mail_url, message)
+
+
+Answer = Callable[[], str]
+
+
+@dataclass(frozen=True)
+class Written:
+    """A message written out for SMTP ahead of its turn (`written`): the envelope and the bytes
+    `SMTP.send_message` would take from it when handed over. `data` is None when the envelope
+    is not plain ASCII (SMTPUTF8, which only the server can say it takes): `send_message` then
+    writes it at its turn."""
+
+    message: Message
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+    data: bytes | None = None
+
+
+def written(message: Message) -> Written:
+    """`message` as `SMTP.send_message` writes it (From and To/Cc for the envelope, CRLF line
+    ends): done while the server still reads the last message, it is not done at its turn."""
+    if any(name in message for name in ("Sender", "Bcc", "Resent-Date", "Resent-Bcc")):
+        return Written(message)  # the cases send_message treats on its own
+    sender = getaddresses([message["From"] or ""])[0][1]
+    recipients = tuple(
+        a for _name, a in getaddresses([v for v in (message["To"], message["Cc"]) if v]) if a
+    )
+    if not sender or not recipients or not "".join([sender, *recipients]).isascii():
+        return Written(message)
+    with io.BytesIO() as out:
+        BytesGenerator(out).flatten(message, linesep="\r\n")
+        return Written(message, sender, recipients, out.getvalue())
+
+
+def hand_over(settings: Settings, message: Message | Written) -> Answer:
+    """`send`, in two steps: on a kept SMTP connection (`reusing_connections`) it returns once
+    the message is written to the server, before the server has answered it; the function it
+    returns waits for that answer and returns or raises as `send` does. The caller prepares its
+    next message (`written`, say) while the server reads this one (a digest batch: the worker
+    no longer idles while the server takes each message in). The answer must be read before
+    the next message goes on the connection. Elsewhere the message is sent at once and the
+    answer is `send`'s."""
+    whole = message.message if isinstance(message, Written) else message
+    if settings.mail_url is None or _pool.get() is None:
+        where = send(settings, whole)
+        return lambda: where
+    url = settings.mail_url
+    with _failures():
+        client = _pooled(url)
+        client.deferring = True
+        try:
+            if isinstance(message, Written) and message.data is not None:
+                sender, recipients, data = message.sender, list(message.recipients), message.data
+                _send_pooled(url, client, lambda: client.sendmail(sender, recipients, data))
+            else:
+                _send_pooled(url, client, lambda: client.send_message(whole))
+        finally:
+            client.deferring = False
+
+    def answer() -> str:
+        with _failures():
+            try:
+                client.answer()
+            except smtplib.SMTPResponseException as exc:
+                if exc.smtp_code == 421 or not client.sock:
+                    _drop(url, client)
+                raise
+            except BaseException:
+                _drop(url, client)
+                raise
+        return urlsplit(url).hostname or ""
+
+    return answer
+
+
+@contextmanager
+def _failures() -> Iterator[None]:
+    """smtplib's and the network's errors as `TemporaryFailure` or `PermanentFailure`."""
+    try:
+        yield
     except (MailURLError, PermanentFailure):
         raise
     except smtplib.SMTPRecipientsRefused as exc:
@@ -245,7 +329,7 @@ def reusing_connections() -> Iterator[None]:
     """Within the block, `send` keeps its SMTP connection open and sends the next message on
     it (a digest job's batch), instead of one connection per message; a connection that fails
     is dropped and the next message opens a new one. Closed (QUIT) when the block ends."""
-    pool: dict[str, smtplib.SMTP] = {}
+    pool: dict[str, _SMTP] = {}
     token = _pool.set(pool)
     try:
         yield
@@ -255,7 +339,7 @@ def reusing_connections() -> Iterator[None]:
             _close(client)
 
 
-_pool: ContextVar[dict[str, smtplib.SMTP] | None] = ContextVar("smtp_pool", default=None)
+_pool: ContextVar[dict[str, _SMTP] | None] = ContextVar("smtp_pool", default=None)
 
 
 def _close(client: smtplib.SMTP) -> None:
@@ -272,26 +356,87 @@ def _send_smtp(url: str, message: Message) -> str:
         with client:
             client.send_message(message)
         return host
+    client = _pooled(url)
+    _send_pooled(url, client, lambda: client.send_message(message))
+    return urlsplit(url).hostname or ""
+
+
+def _pooled(url: str) -> _SMTP:
+    pool = _pool.get()
+    assert pool is not None
     if url not in pool:
         pool[url] = _connect(url)[0]
-    client = pool[url]
+    return pool[url]
+
+
+def _drop(url: str, client: smtplib.SMTP) -> None:
+    pool = _pool.get()
+    if pool is not None and pool.get(url) is client:
+        del pool[url]
+    client.close()
+
+
+def _send_pooled(url: str, client: _SMTP, sending: Callable[[], object]) -> None:
+    if client.unanswered:
+        raise RuntimeError("the last message's answer was not read before the next")
     try:
-        client.send_message(message)
+        sending()
     except smtplib.SMTPRecipientsRefused:
         try:
             client.rset()  # the connection is still good: the next message goes on it
         except (smtplib.SMTPException, OSError):
-            del pool[url]
-            client.close()
+            _drop(url, client)
         raise
     except BaseException:
-        del pool[url]
-        client.close()
+        _drop(url, client)
         raise
-    return urlsplit(url).hostname or ""
 
 
-def _connect(url: str) -> tuple[smtplib.SMTP, str]:
+class _SMTP(smtplib.SMTP):
+    """smtplib's client, able to leave the server's answer to a message unread: while
+    `deferring`, DATA writes the message and returns at once (`sendmail` then returns too),
+    and `answer()` reads the answer later, as `sendmail` would have: anything but 250 raises
+    `SMTPDataError`, after a RSET that keeps the connection usable (421 closes it)."""
+
+    deferring = False
+    unanswered = False
+
+    def data(self, msg):
+        if not self.deferring:
+            return super().data(msg)
+        code, reply = self.docmd("data")
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        # As `SMTP.data` writes it (`send_message` hands it bytes, CRLF line ends).
+        quoted = _LINE_STARTING_WITH_A_DOT.sub(b"..", msg)
+        if not quoted.endswith(b"\r\n"):
+            quoted += b"\r\n"
+        self.unanswered = True
+        self.send(quoted + b".\r\n")
+        return 250, b"answer not read yet"
+
+    def answer(self) -> None:
+        if not self.unanswered:
+            raise RuntimeError("no message is waiting for its answer")
+        self.unanswered = False
+        code, reply = self.getreply()
+        if code != 250:
+            if code == 421:
+                self.close()
+            else:
+                with suppress(smtplib.SMTPServerDisconnected):
+                    self.rset()
+            raise smtplib.SMTPDataError(code, reply)
+
+
+class _SMTP_SSL(_SMTP, smtplib.SMTP_SSL):
+    pass
+
+
+_LINE_STARTING_WITH_A_DOT = re.compile(rb"(?m)^\.")
+
+
+def _connect(url: str) -> tuple[_SMTP, str]:
     """`smtps://` speaks TLS from the start; `smtp://` upgrades with STARTTLS when the server
     offers it, and `smtp://...?starttls=required` refuses to send in the clear. Certificates are
     checked against the system's trust store (`SSL_CERT_FILE` names another)."""
@@ -303,11 +448,9 @@ def _connect(url: str) -> tuple[smtplib.SMTP, str]:
         raise MailURLError(f"MAIL_URL's starttls must be one of {', '.join(STARTTLS_MODES)}")
     context = ssl.create_default_context() if parts.scheme == "smtps" or starttls != "off" else None
     if parts.scheme == "smtps":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(
-            parts.hostname, parts.port or 465, context=context, timeout=30
-        )
+        client: _SMTP = _SMTP_SSL(parts.hostname, parts.port or 465, context=context, timeout=30)
     else:
-        client = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=30)
+        client = _SMTP(parts.hostname, parts.port or 25, timeout=30)
     try:
         if parts.scheme == "smtp" and starttls != "off":
             client.ehlo()
