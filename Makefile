@@ -93,7 +93,8 @@ bench-national: install
 
 # Digests at scale L (issue 22, point 3): the Monday 07:00 cohort of Bench Federation L (seeded
 # by `commons seed bench --scale L` into commons_bench_l) sent by 1, then 2 RQ workers to a
-# local SMTP sink; Redis database 5 of REDIS_URL's server is the benchmark's own.
+# local SMTP server (Postfix's smtp-sink when installed, else aiosmtpd; --sink chooses); Redis
+# database 5 of REDIS_URL's server is the benchmark's own.
 BENCH_DIGESTS_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/commons_bench_l
 BENCH_DIGESTS_REDIS_URL ?= redis://127.0.0.1:6379/5
 BENCH_DIGESTS_ARGS ?=

@@ -1,7 +1,7 @@
 """Digests at scale (issue 22, point 3): the Monday 07:00 cohort of one federation at scale L,
 built, rendered and handed to a local SMTP server by real RQ workers, with 1 worker and then 2.
 
-    .venv/bin/python benchmarks/digests.py [--workers 1,2] [--database-url ...]
+    .venv/bin/python benchmarks/digests.py [--workers 1,2] [--sink auto] [--database-url ...]
 
 1. The federation's people (`Bench Federation L`, 10,000 people in `commons_bench_l`, seeded by
    `commons seed bench --scale L`) are made the Monday 07:00 Europe/London cohort (stored
@@ -14,7 +14,14 @@ built, rendered and handed to a local SMTP server by real RQ workers, with 1 wor
 3. Per run: the run's digest rows, its outbox rows and Redis database `--redis-url` (its own
    index, FLUSHDB only) are reset, the chart files emptied; `workers.digests.fan_out(now)`
    records and enqueues the cohort's batch jobs; N `commons worker --queue digests --burst`
-   processes are started against a local SMTP sink (aiosmtpd, in this process) and waited for.
+   processes are started against a local SMTP server and waited for.
+   The server (`--sink`): Postfix's `smtp-sink` when it is installed (`apt-get install
+   postfix`; C, it answers at once and appends each message to a dump file read back after
+   the run), else aiosmtpd in this process. aiosmtpd is Python: on these two cores it takes
+   about 2 ms of CPU a message, 16-20 s a run, which two workers then go without, and a worker
+   waits 0.3 ms for each of its MAIL and RCPT answers (it parses addresses with the email
+   package's header parser); a production relay answers in microseconds. Both are recorded
+   in RESULTS.md, side by side.
 4. Reported: wall time from the first job's start (RQ's `started_at`) to the last message the
    sink received; digests per second; messages received, distinct Message-IDs and any repeat;
    digests sent, empty and failed as the database records them (the messages must equal the
@@ -31,14 +38,16 @@ import os
 import platform
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -50,28 +59,163 @@ PERIOD_FUNCS = ("workers.digests.send_many", "workers.digests.send")
 MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]*>)", re.IGNORECASE | re.MULTILINE)
 
 
-@dataclass
-class Sink:
-    """aiosmtpd on a free port, keeping each message's Message-ID and when it arrived."""
+class Sink(Protocol):
+    """The local SMTP server the workers hand their messages to: `mail_url`, `reset()` between
+    runs, `received()` (the last arrival's time, and each message's recipient and Message-ID),
+    `cpu()` (its CPU seconds so far) and `stop()`."""
 
-    port: int = 0
-    received: list[tuple[float, str, str]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    name: str
+    mail_url: str
+
+    def reset(self) -> None: ...
+
+    def received(self) -> tuple[float | None, list[tuple[str, str]]]: ...
+
+    def cpu(self) -> float: ...
+
+    def stop(self) -> None: ...
+
+
+def _message_id(content: bytes) -> str:
+    # The Message-ID from the header block alone (a header parser would read the whole
+    # message: CPU the sink's replies to the workers would wait for).
+    end = content.find(b"\r\n\r\n")
+    if end < 0:
+        end = content.find(b"\n\n")
+    found = MESSAGE_ID.search(content, 0, end if end >= 0 else len(content))
+    return found.group(1).decode() if found else ""
+
+
+class AiosmtpdSink:
+    """aiosmtpd in this process (the test suite's SMTP server): Python, so each message costs
+    it about 2 ms of CPU on the workers' two cores, and every command waits for its parsing
+    (0.3 ms for a MAIL or RCPT: it reads addresses with the email package's header parser)."""
+
+    name = "aiosmtpd"
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        port = _free_port()
+        self.mail_url = f"smtp://127.0.0.1:{port}?starttls=off"
+        self._received: list[tuple[float, str, str]] = []
+        self._lock = threading.Lock()
+        self._controller = Controller(self, hostname="127.0.0.1", port=port)
+        self._controller.start()
 
     async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's hook
-        # The Message-ID from the header block alone (a header parser would read the whole
-        # message: CPU the sink's replies to the workers would wait for).
-        end = envelope.content.find(b"\r\n\r\n")
-        found = MESSAGE_ID.search(envelope.content, 0, end if end >= 0 else None)
-        message_id = found.group(1).decode() if found else ""
-        with self.lock:
+        message_id = _message_id(envelope.content)
+        with self._lock:
             for rcpt in envelope.rcpt_tos:
-                self.received.append((time.time(), rcpt, message_id))
+                self._received.append((time.time(), rcpt, message_id))
         return "250 OK"
 
     def reset(self) -> None:
-        with self.lock:
-            self.received.clear()
+        with self._lock:
+            self._received.clear()
+
+    def received(self) -> tuple[float | None, list[tuple[str, str]]]:
+        with self._lock:
+            got = list(self._received)
+        return max((t for t, _r, _m in got), default=None), [(r, m) for _t, r, m in got]
+
+    def cpu(self) -> float:  # this process's: the sink's thread, and the polling
+        return _cpu(resource.getrusage(resource.RUSAGE_SELF))
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+class PostfixSink:
+    """Postfix's `smtp-sink` (C, from Debian's postfix package), the SMTP server Postfix
+    ships "to measure client performance": it answers at once and appends each message to one
+    dump file, read back after the run (the last arrival is the file's last change)."""
+
+    name = "smtp-sink"
+    SEPARATOR = "--commons-bench-message--"
+
+    def __init__(self, binary: str) -> None:
+        port = _free_port()
+        self.mail_url = f"smtp://127.0.0.1:{port}?starttls=off"
+        self._folder = Path(tempfile.mkdtemp(prefix="commons-bench-smtp-sink-"))
+        self._folder.chmod(0o777)  # as root it writes as nobody
+        self._dump = self._folder / "messages"
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        self._process = subprocess.Popen(
+            [
+                binary,
+                *user,
+                "-S",
+                f"\\n{self.SEPARATOR}\\n",
+                "-D",
+                str(self._dump),
+                f"127.0.0.1:{port}",
+                "256",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        import socket
+
+        for _ in range(100):  # listening?
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        else:
+            raise SystemExit(f"{binary} did not start listening on port {port}")
+
+    def reset(self) -> None:
+        self._dump.unlink(missing_ok=True)
+
+    def received(self) -> tuple[float | None, list[tuple[str, str]]]:
+        """Read line by line: the dump (17 KB a message) is never held whole, so this process
+        stays small (a worker started after would otherwise begin life, and report its
+        peak RSS, at this process's size)."""
+        try:
+            last = self._dump.stat().st_mtime
+            dump = self._dump.open("rb")
+        except FileNotFoundError:
+            return None, []
+        got: list[tuple[str, str]] = []
+        rcpts: list[str] = []
+        message_id, in_headers = "", False
+        with dump:
+            for line in dump:
+                if line == self.SEPARATOR.encode() + b"\n":
+                    got += [(rcpt, message_id) for rcpt in rcpts]
+                    rcpts, message_id, in_headers = [], "", True
+                elif not in_headers:
+                    continue
+                elif line == b"\n":
+                    in_headers = False
+                elif line.startswith(b"X-Rcpt-Args: <"):
+                    rcpts.append(line[14 : line.index(b">")].decode())
+                elif not message_id and (found := MESSAGE_ID.match(line)):
+                    message_id = found.group(1).decode()
+        got += [(rcpt, message_id) for rcpt in rcpts]
+        return last, got
+
+    def cpu(self) -> float:
+        with open(f"/proc/{self._process.pid}/stat") as f:
+            stat = f.read()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return sum(int(v) for v in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _sink(choice: str) -> Sink:
+    found = shutil.which("smtp-sink") or shutil.which("smtp-sink", path="/usr/sbin:/usr/bin")
+    if choice == "smtp-sink" or (choice == "auto" and found):
+        if not found:
+            raise SystemExit("smtp-sink not found: apt-get install postfix (or --sink aiosmtpd)")
+        return PostfixSink(found)
+    if choice == "auto":
+        print("smtp-sink not found (Debian's postfix package): aiosmtpd instead", flush=True)
+    return AiosmtpdSink()
 
 
 def _free_port() -> int:
@@ -131,6 +275,12 @@ def main() -> int:
     parser.add_argument("--scale", default="L")
     parser.add_argument("--workers", default="1,2", help="worker counts, run in turn")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run at most")
+    parser.add_argument(
+        "--sink",
+        choices=("auto", "smtp-sink", "aiosmtpd"),
+        default="auto",
+        help="the local SMTP server: Postfix's smtp-sink when installed (auto), or aiosmtpd",
+    )
     args = parser.parse_args()
     if args.redis_url.rstrip("/").endswith(("/0", "/13")) or "/" not in args.redis_url[8:]:
         raise SystemExit("use a Redis database index of this benchmark's own (e.g. /5)")
@@ -159,28 +309,24 @@ def main() -> int:
     }
     os.environ.update(env)
 
-    from aiosmtpd.controller import Controller
     from redis import Redis
 
     from dispatch import runtime
 
-    sink = Sink(port=_free_port())
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    mail_url = f"smtp://127.0.0.1:{sink.port}?starttls=off"
-    os.environ["MAIL_URL"] = mail_url
-    rt = runtime.current()
     redis = Redis.from_url(args.redis_url)
     # One run at a time: another's reset would delete this one's digests mid-run.
     if not redis.set("bench-digests:running", os.getpid(), nx=True, ex=int(args.timeout) * 3):
         raise SystemExit("another benchmarks/digests.py is running on this Redis database")
+    sink = _sink(args.sink)
     try:
-        return _measure(args, env, instance, sink, controller, mail_url, rt, redis)
+        os.environ["MAIL_URL"] = sink.mail_url
+        return _measure(args, env, instance, sink, runtime.current(), redis)
     finally:
+        sink.stop()
         redis.delete("bench-digests:running")
 
 
-def _measure(args, env, instance, sink, controller, mail_url, rt, redis) -> int:
+def _measure(args, env, instance, sink: Sink, rt, redis) -> int:
     from sqlalchemy import delete, select, update
 
     from network.db import utcnow
@@ -244,7 +390,7 @@ def _measure(args, env, instance, sink, controller, mail_url, rt, redis) -> int:
     print(
         f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"{federation_name(args.scale)}: {len(cohort):,} people; now {now.isoformat()} "
-        f"(period {period}); SMTP sink on port {sink.port}",
+        f"(period {period}); SMTP sink: {sink.name} ({sink.mail_url})",
         flush=True,
     )
     runs: list[Run] = []
@@ -254,14 +400,14 @@ def _measure(args, env, instance, sink, controller, mail_url, rt, redis) -> int:
         asked = digests.fan_out(now, echo=lambda _line: None)
         fan_out_seconds = time.perf_counter() - started
         jobs = redis.llen("rq:queue:digests")
-        self_before = resource.getrusage(resource.RUSAGE_SELF)
+        sink_before = sink.cpu()
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         pg_before = _postgres_cpu()
         launched = time.time()
         procs = [
             subprocess.Popen(
                 [str(BIN / "commons"), "worker", "--queue", "digests", "--burst"],
-                env={**os.environ, **env, "MAIL_URL": mail_url},
+                env={**os.environ, **env, "MAIL_URL": sink.mail_url},
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -281,22 +427,20 @@ def _measure(args, env, instance, sink, controller, mail_url, rt, redis) -> int:
                 p.kill()  # past the timeout: a warm shutdown would finish its job first
                 p.wait()
         time.sleep(0.2)  # the sink's last replies
-        self_after = resource.getrusage(resource.RUSAGE_SELF)
         children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu_workers = _cpu(children_after) - _cpu(children_before)
-        cpu_sink = _cpu(self_after) - _cpu(self_before)  # the SMTP sink and the polling
+        cpu_sink = sink.cpu() - sink_before
         cpu_pg = _postgres_cpu() - pg_before
         load = os.getloadavg()[0]
         first_start = _first_job_start(redis) or launched
-        with sink.lock:
-            received = list(sink.received)
-        last = max((t for t, _r, _m in received), default=first_start)
+        last_arrival, received = sink.received()
+        last = last_arrival if last_arrival is not None else first_start
         with rt.session_factory() as s:
             rows = s.execute(
                 select(Digest.status, Digest.message_id).where(Digest.period == period)
             ).all()
         statuses = [status for status, _m in rows]
-        ids = [m for _t, _r, m in received]
+        ids = [m for _r, m in received]
         run = Run(
             workers=count,
             wall=last - first_start,
@@ -327,11 +471,10 @@ def _measure(args, env, instance, sink, controller, mail_url, rt, redis) -> int:
             f"peak RSS: worker {run.peak_worker_kib / 1024:.0f} MiB, largest work horse "
             f"{run.peak_horse_kib / 1024:.0f} MiB (getrusage of the children: "
             f"{children_after.ru_maxrss / 1024:.0f} MiB); CPU seconds: workers "
-            f"{cpu_workers:.1f}, SMTP sink {cpu_sink:.1f}, PostgreSQL {cpu_pg:.1f}; "
+            f"{cpu_workers:.1f}, SMTP sink ({sink.name}) {cpu_sink:.1f}, PostgreSQL {cpu_pg:.1f}; "
             f"load average {load:.1f}",
             flush=True,
         )
-    controller.stop()
     reset()
     ok = True
     one = next((r for r in runs if r.workers == 1), None)
