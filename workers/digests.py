@@ -274,6 +274,16 @@ def _send_all(
     outcomes: dict[int, str] = {}
     in_flight: tuple[int, mail.Answer] | None = None
 
+    def failed(n: int, exc: Exception, error: str) -> None:
+        """A temporary failure fails the digest and those after it, and raises; any other
+        fails that digest alone (one bad address never stops the others)."""
+        if isinstance(exc, mail.TemporaryFailure):
+            _give_up(outgoing[n:], marks, exc)
+            raise exc
+        log.warning("digest for person %s not sent: %s", outgoing[n].built.person.id, exc)
+        marks([outgoing[n].digest_id], DigestStatus.failed, error=error)
+        outcomes[outgoing[n].built.person.id] = "failed"
+
     def settle() -> None:
         nonlocal in_flight
         if in_flight is None:
@@ -281,41 +291,28 @@ def _send_all(
         n, answer = in_flight
         in_flight = None
         out = outgoing[n]
-        person_id = out.built.person.id
         try:
             answer()
-        except mail.TemporaryFailure as exc:
-            _give_up(outgoing[n:], marks, exc)
-            raise
-        except Exception as exc:  # one bad address never stops the others
-            log.warning("digest for person %s not sent: %s", person_id, exc)
-            marks([out.digest_id], DigestStatus.failed, error=str(exc))
-            outcomes[person_id] = "failed"
+        except Exception as exc:
+            failed(n, exc, str(exc))
         else:
             marks([out.digest_id], DigestStatus.sent, message_id=out.message_id)
-            outcomes[person_id] = "sent"
+            outcomes[out.built.person.id] = "sent"
 
     for n, out in enumerate(outgoing):
-        person_id = out.built.person.id
         try:  # while the server reads the last one
             message: mail.Written | Exception = mail.written(_message(settings, out))
         except Exception as exc:
+            log.exception("digest for person %s not written", out.built.person.id)
             message = exc
         settle()
         if isinstance(message, Exception):
-            log.exception("digest for person %s not written", person_id, exc_info=message)
-            marks([out.digest_id], DigestStatus.failed, error=f"not written: {message!r}")
-            outcomes[person_id] = "failed"
+            failed(n, message, f"not written: {message!r}")
             continue
         try:
             in_flight = (n, mail.hand_over(settings, message))
-        except mail.TemporaryFailure as exc:
-            _give_up(outgoing[n:], marks, exc)
-            raise
         except Exception as exc:
-            log.warning("digest for person %s not sent: %s", person_id, exc)
-            marks([out.digest_id], DigestStatus.failed, error=str(exc))
-            outcomes[person_id] = "failed"
+            failed(n, exc, str(exc))
     settle()
     return outcomes
 
