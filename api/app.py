@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
+from inspect import iscoroutinefunction
+from typing import Any
 
 import orjson
-from flask import Flask, Response, g, request
+from flask import Flask, Response
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_cors import CORS
@@ -14,14 +17,14 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import app_links, errors, logs
+from api import app_links, errors, headers, logs
 from api.auth import external as external_issuers
 from api.auth import pages
 from api.auth import server as oauth_server
 from api.auth.protect import authenticate, make_protector, public
 from api.auth.tokens import AccessTokenValidator
 from api.blueprint import IdConverter, id_parameter_schema, refuse_long_request_targets
-from api.context import Commons
+from api.context import Commons, this_g, this_request
 from dispatch import runtime
 from dispatch.queues import make_dispatcher
 from network.config import Settings
@@ -41,6 +44,31 @@ Lists are keyset-paginated: pass `next_cursor` back as `cursor`. Errors share on
 """
 
 log = logging.getLogger("commons.app")
+
+
+class CommonsFlask(Flask):
+    """Flask, asking once per function whether it is a coroutine function.
+
+    Flask's `ensure_sync` asks `inspect.iscoroutinefunction` of every hook and view on every
+    request (fifteen times for a list: a twentieth of the Python a request runs). The answer
+    never changes, so it is remembered per function: a bound method's underlying function,
+    so the view instance a MethodView makes per request adds nothing. Bounded all the same:
+    a caller handing over a new callable every time would only be asked each time."""
+
+    REMEMBERED_MAX = 4096
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._coroutine_function: dict[object, bool] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        key = getattr(func, "__func__", func)
+        known = self._coroutine_function.get(key)
+        if known is None:
+            known = iscoroutinefunction(func)
+            if len(self._coroutine_function) < self.REMEMBERED_MAX:
+                self._coroutine_function[key] = known
+        return self.async_to_sync(func) if known else func
 
 
 class PagesSessionInterface(SecureCookieSessionInterface):
@@ -109,7 +137,9 @@ def create_app(
 ) -> Flask:
     """The app. `config` overrides Flask settings (tests isolate rate-limit counters with it)."""
     settings = settings or Settings.from_env()
-    app = Flask("api", instance_path=str(settings.instance_path), instance_relative_config=False)
+    app = CommonsFlask(
+        "api", instance_path=str(settings.instance_path), instance_relative_config=False
+    )
     app.json_provider_class = ORJSONProvider
     app.json = ORJSONProvider(app)
     app.session_interface = PagesSessionInterface()
@@ -166,15 +196,16 @@ def create_app(
     app.before_request(refuse_long_request_targets)
     app.before_request(authenticate)
     _register_transaction(app)
-    _register_headers(app)
-    if settings.trusted_proxies:
-        # The client's address (audit log, rate limits) and scheme come from the proxies' headers.
-        n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     # CORS_ORIGINS, or in the embedded default the demo app's origins (see pages.cors_origins).
     cors_origins = pages.cors_origins(settings)
     if cors_origins:
         _register_cors(app, cors_origins)
+    # The headers every response carries (inside ProxyFix: it sees the client's scheme).
+    app.wsgi_app = headers.EveryResponse(app.wsgi_app, vary_origin=bool(cors_origins))  # type: ignore[method-assign]
+    if settings.trusted_proxies:
+        # The client's address (audit log, rate limits) and scheme come from the proxies' headers.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app
 
 
@@ -184,8 +215,8 @@ def _register_cors(app: Flask, origins: tuple[str, ...]) -> None:
     checks start from its Origin), and answers it without CORS headers. flask-cors by default
     (`always_send`) would name an allowed origin even then; with that off it adds nothing to
     such a request, so its hook, which matches every response's path against the resources,
-    is not run for them at all. Every response says it varies by Origin, so that no cache
-    hands the answer to one kind of request to the other."""
+    is not run for them at all. Every response says it varies by Origin (`api.headers`), so
+    that no cache hands the answer to one kind of request to the other."""
     hooks = app.after_request_funcs.setdefault(None, [])
     before = list(hooks)
     CORS(
@@ -201,12 +232,8 @@ def _register_cors(app: Flask, origins: tuple[str, ...]) -> None:
     def when_cross_origin(hook):
         @functools.wraps(hook)
         def hook_when_cross_origin(response: Response) -> Response:
-            if "Origin" in request.headers:
+            if "HTTP_ORIGIN" in this_request().environ:
                 response = hook(response)
-            if "Vary" not in response.headers:  # the usual case, without parsing a header set
-                response.headers["Vary"] = "Origin"
-            elif "Origin" not in response.vary:
-                response.vary.add("Origin")
             return response
 
         return hook_when_cross_origin
@@ -272,7 +299,7 @@ def _register_transaction(app: Flask) -> None:
 
     @app.after_request
     def _commit(response: Response) -> Response:
-        unit = g.get("uow")
+        unit = this_g().get("uow")
         if unit is None:
             return response
         if response.status_code >= 400:
@@ -287,47 +314,20 @@ def _register_transaction(app: Flask) -> None:
             known = errors.database_error(exc)
             if known is None:
                 log.exception(
-                    "commit failed", extra={"fields": {"request_id": g.get("request_id")}}
+                    "commit failed",
+                    extra={"fields": {"request_id": headers.request_id(this_request().environ)}},
                 )
                 known = InternalServerError()
                 known.data = {"message": "The change could not be saved."}
-            payload, code, headers = app.extensions["commons_api"].handle_http_exception(known)
+            payload, code, extra = app.extensions["commons_api"].handle_http_exception(known)
             failed = app.json.response(payload)
             failed.status_code = code
-            failed.headers.update(headers)
+            failed.headers.update(extra)
             return failed
         return response
 
     @app.teardown_request
     def _close(_exc: BaseException | None) -> None:
-        unit = g.pop("uow", None)
+        unit = this_g().pop("uow", None)
         if unit is not None:
             unit.close()
-
-
-# Every response's security headers, unless the view set its own (the sign-in pages' CSP).
-SECURITY_HEADERS = (
-    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "no-referrer"),
-    ("Cross-Origin-Opener-Policy", "same-origin"),
-    ("Cross-Origin-Resource-Policy", "same-origin"),
-)
-
-
-def _register_headers(app: Flask) -> None:
-    @app.after_request
-    def _security_headers(response: Response) -> Response:
-        headers = response.headers
-        present = {key.lower() for key in headers.keys()}  # noqa: SIM118 (Headers, not a dict)
-        headers.extend([(k, v) for k, v in SECURITY_HEADERS if k.lower() not in present])
-        if request.is_secure and "strict-transport-security" not in present:
-            headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-        if (
-            "cache-control" not in present
-            and request.path.startswith("/api/v1/")
-            and "Authorization" in request.headers
-        ):
-            headers["Cache-Control"] = "no-store"
-        return response

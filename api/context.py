@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from flask import current_app, g, request
+from flask import Request, current_app, g, request
 from sqlalchemy.orm import sessionmaker
 
 from api.auth import keys as signing_keys
@@ -66,19 +67,36 @@ def commons() -> Commons:
     return current_app.extensions["commons"]
 
 
+# Flask's `request` and `g` are proxies: every attribute read through one finds the current
+# context again. Code that reads several attributes on every request (the hooks, the unit of
+# work) takes the object once, as Flask's "Notes On Proxies" advise.
+def this_request() -> Request:
+    """The current request itself, not its proxy."""
+    return request._get_current_object()  # type: ignore[attr-defined]
+
+
+def this_g() -> Any:
+    """The current context's `g` itself, not its proxy (Flask's `_AppCtxGlobals`)."""
+    return g._get_current_object()
+
+
 def uow() -> UnitOfWork:
     """The request's unit of work, opened on first use; the app commits it after the view."""
-    if "uow" not in g:
+    store = this_g()
+    unit = store.get("uow")
+    if unit is None:
         c = commons()
-        channel = "oauth" if request.path.startswith(("/oauth/", "/account/")) else "api"
-        g.uow = UnitOfWork(
+        req = this_request()
+        channel = "oauth" if req.path.startswith(("/oauth/", "/account/")) else "api"
+        method = req.method
+        unit = store.uow = UnitOfWork(
             c.session_factory,
             c.dispatch,
-            Origin(channel, request.remote_addr),
-            read_cache=c.read_cache if request.method in SAFE_METHODS else None,
-            writes=request.method not in READ_ONLY_METHODS,
+            Origin(channel, req.remote_addr),
+            read_cache=c.read_cache if method in SAFE_METHODS else None,
+            writes=method not in READ_ONLY_METHODS,
         )
-    return g.uow
+    return unit
 
 
 def principal() -> Principal:

@@ -7,13 +7,13 @@ from typing import TypeVar
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
-from flask import current_app, g, request
+from flask import current_app, request
 from flask_smorest import abort
 
 from api.auth.external import ExternalIssuer, ExternalTokenError, unverified_issuer
 from api.auth.tokens import AccessTokenValidator
 from api.blueprint import MAX_ID
-from api.context import commons, uow
+from api.context import commons, this_g, this_request, uow
 from network import content
 from network.access import PRINCIPAL, Principal, principal_from
 from network.people.models import Person
@@ -66,15 +66,18 @@ def make_protector(validator: AccessTokenValidator) -> Protector:
 def authenticate() -> None:
     """Before each request: every route that is not public needs a valid access token, from
     this API's own issuer or from a configured external one."""
-    if request.method == "OPTIONS" or is_public_endpoint(request.endpoint, request.method):
+    req = this_request()
+    method = req.method
+    if method == "OPTIONS" or is_public_endpoint(req.endpoint, method):
         return
-    external = current_app.extensions["commons_external_issuers"]
+    extensions = current_app.extensions
+    external = extensions["commons_external_issuers"]
     token = _bearer_token() if external else None  # the issuer matters only with external ones
     issuer = unverified_issuer(token) if token else None
     if issuer is not None and issuer in external and issuer != commons().settings.issuer:
         person_id = _external_person(external[issuer], token).id
     else:
-        person_id = _subject(_own_token_claims().get("sub"))
+        person_id = _subject(_own_token_claims(extensions["commons_protector"], req).get("sub"))
     found = None
     if person_id is not None:
         unit = uow()
@@ -85,7 +88,7 @@ def authenticate() -> None:
         if isinstance(seen, Principal):
             unit.expect_scopes(content.board(b) for b in seen.belongs)
         # A workstream's remembered pages depend on its scope too (`api.remembered`).
-        workstream_id = (request.view_args or {}).get("workstream_id")
+        workstream_id = (req.view_args or {}).get("workstream_id")
         if isinstance(workstream_id, int):
             unit.expect_scopes([content.workstream(workstream_id)])
         # Remembered while nothing they are changes (people, organisations: `all`) and their
@@ -98,15 +101,14 @@ def authenticate() -> None:
         )
     if found is None:
         _refuse("The token's subject is not an active person.")
-    g.principal = found
+    this_g().principal = found
 
 
-def _own_token_claims():
+def _own_token_claims(protector: Protector, req):
     """The claims of a valid token of this API's own issuer, or a 401 (authlib's errors)."""
-    protector: Protector = current_app.extensions["commons_protector"]
     try:
         # The validator reads the Authorization header only; no need to wrap the whole request.
-        return protector.validate_request(scopes=None, request=_HeadersOnly(request.headers))
+        return protector.validate_request(scopes=None, request=_HeadersOnly(req.headers))
     except OAuth2Error as error:
         token = _bearer_token()
         claimed = unverified_issuer(token) if token else None
