@@ -83,13 +83,17 @@ bench: install
 # Issue 22's budgets in one command (about 15 minutes, and the seeds once: N several minutes):
 # at scale N the hot list read by 1,000 readers of 1,000 practices while 20 writes a second land
 # in other federations and 2 in the readers' own PCNs, the uncached hot list against SQL, the new
-# pages; then the digests of scale L's Monday cohort. Each prints its verdicts.
+# pages; then the digests of scale L's Monday cohort. Each prints its verdicts; the command fails
+# (after running both) when any budget was missed.
 bench-national: install
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/hot_list.py --scales N \
-		--readers 1000 --write-rates '' --writes-elsewhere 20 --writes-near 2 $(BENCH_ARGS)
+		--readers 1000 --write-rates '' --writes-elsewhere 20 --writes-near 2 $(BENCH_ARGS); \
+	reads=$$?; \
 	$(BIN)/python benchmarks/digests.py --database-url $(BENCH_DIGESTS_DATABASE_URL) \
-		--redis-url $(BENCH_DIGESTS_REDIS_URL) $(BENCH_DIGESTS_ARGS)
+		--redis-url $(BENCH_DIGESTS_REDIS_URL) $(BENCH_DIGESTS_ARGS); \
+	digests=$$?; \
+	if [ $$reads -ne 0 ] || [ $$digests -ne 0 ]; then echo "bench-national: a budget was missed (see the verdicts above)"; exit 1; fi
 
 # Digests at scale L (issue 22, point 3): the Monday 07:00 cohort of Bench Federation L (seeded
 # by `commons seed bench --scale L` into commons_bench_l) sent by 1, then 2 RQ workers to a

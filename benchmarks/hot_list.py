@@ -542,7 +542,8 @@ def _spread(values: list[float], fmt: str) -> str:
     return f"{mid} ({low}-{high})"
 
 
-def main() -> None:
+def main() -> int:
+    """Measures and prints; exits 1 when any budget it judged was missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", default="S,L", help="comma-separated, e.g. S,M,L")
     parser.add_argument("--rounds", type=int, default=3, help="measurements of every endpoint")
@@ -643,10 +644,12 @@ def main() -> None:
                 results[name].append(r)
                 _print_result(name, r)
     _stop_all()
-    report(results, scales, args)
+    return 1 if report(results, scales, args) else 0
 
 
-def report(results: dict[str, list[dict]], scales: list[str], args) -> None:
+def report(results: dict[str, list[dict]], scales: list[str], args) -> int:
+    """Prints the table and a verdict per budget; returns how many budgets were missed (in
+    any round)."""
     med = {
         name: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99")}
         for name, rs in results.items()
@@ -675,12 +678,14 @@ def report(results: dict[str, list[dict]], scales: list[str], args) -> None:
             f"API/SQL {a['p50'] / s['p50']:.1f}x"
         )
     last = scales[-1]
+    missed = 0  # budgets not met in every round
     if f"api-nc {last}" in med and f"sql {last}" in med:
         ratios = [
             a["rps"] / b["rps"]
             for a, b in zip(results[f"api-nc {last}"], results[f"sql {last}"], strict=True)
         ]
         kept = [ratio >= 0.8 for ratio in ratios]
+        missed += not all(kept)
         print(
             f"budget uncached (API/SQL req/s >= 0.8 at scale {last}, side by side in "
             f"{args.slices} slices each): {_spread(ratios, '.2f')}, "
@@ -693,6 +698,7 @@ def report(results: dict[str, list[dict]], scales: list[str], args) -> None:
             and "/" in name
         ):
             kept = [r["rps"] >= 1000 and r["p99"] <= 50 for r in rs]
+            missed += not all(kept)
             print(
                 f"budget while writing ({name}: >= 1,000 req/s, p99 <= 50 ms): "
                 f"{'met' if all(kept) else 'NOT met'} ({sum(kept)} of {len(kept)} rounds)"
@@ -700,6 +706,7 @@ def report(results: dict[str, list[dict]], scales: list[str], args) -> None:
     for page in ("workstream", "actions", "agenda", "spc", "library"):
         if f"{page} {last}" in results:
             kept = [r["rps"] >= 500 and r["p99"] <= 50 for r in results[f"{page} {last}"]]
+            missed += not all(kept)
             print(
                 f"budget for {page} (>= 500 req/s, p99 <= 50 ms at scale {last}): "
                 f"{'met' if all(kept) else 'NOT met'} ({sum(kept)} of {len(kept)} rounds)"
@@ -711,7 +718,7 @@ def report(results: dict[str, list[dict]], scales: list[str], args) -> None:
                 f"{fresh['rps']:.0f} req/s, p99 {fresh['p99']:.1f} ms"
             )
     if f"api {last}" not in results:
-        return
+        return missed
     rounds = results[f"api {last}"]
     met = [r["rps"] >= 1000 and r["p99"] <= 50 for r in rounds]
     if "S" in scales and "L" in scales:
@@ -727,7 +734,9 @@ def report(results: dict[str, list[dict]], scales: list[str], args) -> None:
         f"{', p50 L/S <= 1.2' if 'S' in scales and 'L' in scales else ''}): {verdict} "
         f"({sum(met)} of {len(met)} rounds)"
     )
+    missed += not all(met)
+    return missed
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

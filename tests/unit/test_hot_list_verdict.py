@@ -30,8 +30,10 @@ def _results(api_l, api_s):
 
 
 def _verdict(capsys, api_l, api_s):
-    report(_results(api_l, api_s), ["S", "L"], ARGS)
-    return capsys.readouterr().out.splitlines()[-1]
+    missed = report(_results(api_l, api_s), ["S", "L"], ARGS)
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert missed == (0 if line.endswith(": met (2 of 2 rounds)") else 1)  # the exit status's
+    return line
 
 
 def test_met_when_every_round_meets_every_part(capsys):
@@ -75,8 +77,9 @@ def test_the_national_run_has_a_verdict_while_writing_and_the_uncached_ratio(cap
         "agenda N": [_run(510, 20.0, 45.0)] * 2,
         "spc N": [_run(499, 20.0, 45.0)] * 2,
     }
-    report(results, ["N"], args)
+    missed = report(results, ["N"], args)
     out = capsys.readouterr().out
+    assert missed == 3  # uncached, while writing, spc: the command exits 1
     assert (
         "budget uncached (API/SQL req/s >= 0.8 at scale N, side by side in 5 slices each): "
         "0.78 (0.70-0.86), NOT met (1 of 2 rounds)" in out
