@@ -31,12 +31,6 @@ class JSONFormatter(logging.Formatter):
 
 
 def configure_logging() -> None:
-    """The API's JSON lines on stderr. What no line shows is not looked up for every record
-    (the logging HOWTO's "Optimization"): the calling file and line, thread and process."""
-    logging._srcfile = None  # type: ignore[attr-defined]  # the documented switch
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
     root = logging.getLogger("commons")
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)

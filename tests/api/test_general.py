@@ -318,3 +318,19 @@ def test_the_wsgi_module_leaves_what_it_loaded_out_of_garbage_collection(frozen_
     """A full collection would walk every object the app loaded (some 250,000, ~120 ms) while
     requests wait; `api.wsgi` freezes them once the app is made."""
     assert frozen_after("import api.wsgi") > 100_000
+
+
+def test_the_app_leaves_the_processs_other_log_records_whole(client, caplog):
+    """The app configures its own JSON lines only: a record of another logger still carries the
+    process, thread and caller that formats such as gunicorn's (`[%(process)d]`) print."""
+    gunicorn_format = logging.Formatter("%(asctime)s [%(process)d] [%(levelname)s] %(message)s")
+    record = logging.getLogger("gunicorn.error").makeRecord(
+        "gunicorn.error", logging.INFO, __file__, 1, "Worker exiting (pid: %s)", (1,), None
+    )
+    assert "] [INFO] Worker exiting (pid: 1)" in gunicorn_format.format(record)
+    assert isinstance(record.process, int) and isinstance(record.thread, int)
+    with caplog.at_level(logging.INFO, logger="tests.callers"):
+        logging.getLogger("tests.callers").info("from here")
+    (logged,) = [r for r in caplog.records if r.name == "tests.callers"]
+    assert logged.funcName == "test_the_app_leaves_the_processs_other_log_records_whole"
+    assert isinstance(logged.process, int) and isinstance(logged.thread, int)
