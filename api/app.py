@@ -63,7 +63,10 @@ class CommonsFlask(Flask):
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         key = getattr(func, "__func__", func)
-        known = self._coroutine_function.get(key)
+        try:
+            known = self._coroutine_function.get(key)
+        except TypeError:  # a callable object that cannot be a key: asked, as Flask does
+            return super().ensure_sync(func)
         if known is None:
             known = iscoroutinefunction(func)
             if len(self._coroutine_function) < self.REMEMBERED_MAX:

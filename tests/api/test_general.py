@@ -334,3 +334,21 @@ def test_the_app_leaves_the_processs_other_log_records_whole(client, caplog):
     (logged,) = [r for r in caplog.records if r.name == "tests.callers"]
     assert logged.funcName == "test_the_app_leaves_the_processs_other_log_records_whole"
     assert isinstance(logged.process, int) and isinstance(logged.thread, int)
+
+
+def test_hsts_follows_the_clients_scheme_behind_a_trusted_proxy(settings, session_factory):
+    """The headers are added inside ProxyFix: behind a TLS-terminating proxy (X-Forwarded-Proto:
+    https) the answer carries Strict-Transport-Security; a forged header from a client that no
+    trusted proxy stands in front of does not."""
+    from dataclasses import replace
+
+    https = {"X-Forwarded-Proto": "https"}
+    behind = create_app(replace(settings, trusted_proxies=1), session_factory=session_factory)
+    assert (
+        "max-age="
+        in behind.test_client().get("/healthz", headers=https).headers["Strict-Transport-Security"]
+    )
+    assert "Strict-Transport-Security" not in behind.test_client().get("/healthz").headers
+    direct = create_app(replace(settings, trusted_proxies=0), session_factory=session_factory)
+    forged = direct.test_client().get("/healthz", headers=https)
+    assert "Strict-Transport-Security" not in forged.headers

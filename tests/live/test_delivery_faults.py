@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import subprocess
 
 import pytest
 
@@ -93,4 +94,9 @@ def test_a_worker_and_a_scheduler_stop_on_sigterm(rig):
         assert proc.poll() is None, rig.logs()
         proc.send_signal(signal.SIGTERM)
     for proc in (worker, scheduler):
-        assert proc.wait(timeout=30) == 0, rig.logs()
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # What it was doing is in its log: a bare TimeoutExpired would say nothing.
+            pytest.fail(f"{proc.args} still running 30 s after SIGTERM\n{rig.logs()}")
+        assert code == 0, rig.logs()

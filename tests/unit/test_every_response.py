@@ -122,3 +122,15 @@ def test_the_remembered_checks_are_bounded():
     for func in made:
         assert app.ensure_sync(func) is func
     assert len(app._coroutine_function) == 3
+
+
+def test_a_callable_that_cannot_be_remembered_is_still_served():
+    class Unhashable:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __call__(self):
+            return "served"
+
+    app = CommonsFlask(__name__)
+    view = Unhashable()
+    assert app.ensure_sync(view) is view and app._coroutine_function == {}
